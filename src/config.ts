@@ -1,0 +1,119 @@
+import { z } from "zod";
+
+/** Thrown when the environment does not describe a valid configuration. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const integer = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `a whole number from ${min} to ${max}`).max(max, `a whole number from ${min} to ${max}`))
+    .default(fallback);
+
+const httpUrl = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        return ["http:", "https:"].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, "an http:// or https:// URL")
+    .transform((value) => value.replace(/\/+$/, ""))
+    .default(fallback);
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+const boolean = (fallback: boolean) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((value) => ["true", "false", "1", "0", "yes", "no"].includes(value), "true or false")
+    .transform((value) => ["true", "1", "yes"].includes(value))
+    .default(fallback);
+
+const envSchema = z.object({
+  PORT: integer(0, 65535, 8080),
+  HOST: z.string().trim().min(1, "a host name or address, e.g. 127.0.0.1 or ::").default("127.0.0.1"),
+  MCP_TRANSPORT: z.enum(["http", "stdio"], { error: 'one of "http" or "stdio"' }).default("http"),
+  MCP_STATELESS: boolean(false),
+  OLLAMA_BASE_URL: httpUrl("http://localhost:11434"),
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: httpUrl("https://api.openai.com/v1"),
+  LLM_MODEL: z.string().trim().min(1, "a model name, e.g. qwen3:4b or openai/gpt-4o-mini").default("qwen3:4b"),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      error: "one of fatal, error, warn, info, debug, trace, silent",
+    })
+    .default("info"),
+  MODELS_CACHE_TTL_MS: integer(0, 86_400_000, 30_000),
+  LLM_CONNECT_TIMEOUT_MS: integer(100, 600_000, 10_000),
+  LLM_TOTAL_TIMEOUT_MS: integer(1_000, 3_600_000, 600_000),
+  READY_TIMEOUT_MS: integer(100, 60_000, 2_000),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 60_000, 7_000),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  transport: "http" | "stdio";
+  stateless: boolean;
+  ollama: { baseUrl: string };
+  openai: { apiKey: string | undefined; baseUrl: string };
+  defaultModel: string;
+  logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  modelsCacheTtlMs: number;
+  timeouts: { connectMs: number; totalMs: number; readyMs: number; shutdownMs: number };
+};
+
+/**
+ * Parses the environment once, at start. `--stdio` in argv overrides MCP_TRANSPORT.
+ * Empty strings count as unset, so `PORT=` in a .env file means "use the default".
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = []): Config {
+  const present = Object.fromEntries(
+    Object.keys(envSchema.shape)
+      .map((key) => [key, env[key]] as const)
+      .filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `${name}=${JSON.stringify(present[name] ?? "")} is not valid: expected ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    transport: argv.includes("--stdio") ? "stdio" : e.MCP_TRANSPORT,
+    stateless: e.MCP_STATELESS,
+    ollama: { baseUrl: e.OLLAMA_BASE_URL },
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
+    defaultModel: e.LLM_MODEL,
+    logLevel: e.LOG_LEVEL,
+    modelsCacheTtlMs: e.MODELS_CACHE_TTL_MS,
+    timeouts: {
+      connectMs: e.LLM_CONNECT_TIMEOUT_MS,
+      totalMs: e.LLM_TOTAL_TIMEOUT_MS,
+      readyMs: e.READY_TIMEOUT_MS,
+      shutdownMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+  };
+}

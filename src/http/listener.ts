@@ -1,0 +1,48 @@
+import http, { type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { FastMCP } from "fastmcp";
+
+export type FrontDoor = (req: IncomingMessage, res: ServerResponse, next: () => void) => void | Promise<void>;
+
+export type HttpListener = { server: Server; port: number };
+
+/**
+ * Starts fastmcp's HTTP transports (streamable HTTP on /mcp, legacy SSE on /sse + /messages)
+ * with our own handler in front of every request, bound where we say.
+ *
+ * fastmcp (through mcp-proxy) creates and binds its http.Server itself: it offers no hook that
+ * runs before its MCP routes, cannot report the port it bound, and breaks its own routes when
+ * bound to "::" (it builds `new URL(path, "http://::")`). So for the duration of `start()` we
+ * hand it an http.createServer that puts `front` before its listener and binds to our host;
+ * fastmcp itself is told "localhost", which it only uses to parse request paths.
+ */
+export async function startHttpTransports(
+  mcp: FastMCP,
+  options: { host: string; port: number; stateless: boolean; front: FrontDoor },
+): Promise<HttpListener> {
+  const original = http.createServer;
+  let created: Server | undefined;
+  http.createServer = ((...args: unknown[]) => {
+    const listener = args.find((arg) => typeof arg === "function") as http.RequestListener;
+    const server = original((req, res) => {
+      Promise.resolve(options.front(req, res, () => listener(req, res))).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    });
+    const listen = server.listen.bind(server);
+    server.listen = ((port: number) => listen(port, options.host)) as typeof server.listen;
+    created = server;
+    return server;
+  }) as typeof http.createServer;
+  try {
+    await mcp.start({
+      transportType: "httpStream",
+      httpStream: { port: options.port, host: "localhost", endpoint: "/mcp", stateless: options.stateless },
+    });
+  } finally {
+    http.createServer = original;
+  }
+  if (!created) throw new Error("fastmcp did not create an HTTP server");
+  return { server: created, port: (created.address() as AddressInfo).port };
+}

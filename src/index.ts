@@ -1,0 +1,39 @@
+import dotenv from "dotenv";
+import { ConfigError, loadConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+import { startServer, type RunningServer } from "./main.js";
+
+dotenv.config({ quiet: true });
+
+let config;
+try {
+  config = loadConfig(process.env, process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`mcp-lab: ${error.message}\nSee .env.example for every variable and its default.\n`);
+  process.exit(2);
+}
+
+const logger = createLogger(config.logLevel);
+let running: RunningServer | undefined;
+
+// Installed before start: a signal may arrive while the stdio handshake is still under way.
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    if (!running) process.exit(0);
+    const backstop = setTimeout(() => process.exit(1), config.timeouts.shutdownMs + 1_500);
+    backstop.unref();
+    running.shutdown(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  });
+}
+
+running = await startServer(config, logger).catch((error: unknown) => {
+  logger.fatal({ err: error }, "could not start");
+  process.exit(1);
+});

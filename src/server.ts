@@ -1,0 +1,23 @@
+import { FastMCP } from "fastmcp";
+import type { AppContext } from "./app.js";
+import { fastMcpLogger } from "./logger.js";
+import { addTool } from "./tools/add.js";
+import { askLlmTool } from "./tools/askLlm.js";
+import { listModelsTool } from "./tools/listModels.js";
+import { registerTool } from "./tools/toolkit.js";
+import { version } from "./version.js";
+
+export function createMcpServer(app: AppContext): FastMCP {
+  const server = new FastMCP({
+    name: "mcp-lab",
+    version: version as `${number}.${number}.${number}`,
+    instructions:
+      "Gives access to local Ollama models and OpenAI-compatible cloud models. Call list_models to see what is installed, then ask_llm with a model name.",
+    logger: fastMcpLogger(app.logger),
+    health: { enabled: false },
+  });
+  registerTool(server, app, addTool);
+  registerTool(server, app, askLlmTool(app));
+  registerTool(server, app, listModelsTool(app));
+  return server;
+}

@@ -1,0 +1,13 @@
+import { z } from "zod";
+
+/**
+ * A model name as Ollama or an OpenAI-compatible API spells it, optionally prefixed with
+ * `ollama/` or `openai/`. Path tricks and control characters are refused before any request.
+ */
+export const modelName = z
+  .string()
+  .trim()
+  .min(1, "a model name is required, e.g. qwen3:4b or openai/gpt-4o-mini")
+  .max(200, "model names are at most 200 characters")
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, "model names use letters, digits and . _ : / @ + - (e.g. qwen3:4b, openai/gpt-4o-mini)")
+  .refine((name) => !name.split("/").some((part) => part === ".." || part === "."), "model names may not contain '.' or '..' path segments");

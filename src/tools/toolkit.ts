@@ -1,0 +1,61 @@
+import { randomUUID } from "node:crypto";
+import { UserError, type Context, type FastMCP, type FastMCPSessionAuth, type ToolParameters } from "fastmcp";
+import type { z } from "zod";
+import type { AppContext } from "../app.js";
+import { LlmError } from "../llm/errors.js";
+
+/** What a tool call touched, filled in by the tool, written as one log line per call. */
+export type CallRecord = {
+  provider?: string;
+  model?: string;
+  promptTokens?: number;
+  completionTokens?: number;
+};
+
+export type ToolOutput = { text: string; structured: Record<string, unknown> };
+
+export type ToolDefinition<P extends ToolParameters> = {
+  name: string;
+  description: string;
+  parameters: P;
+  annotations?: { readOnlyHint?: boolean; openWorldHint?: boolean; idempotentHint?: boolean; title?: string };
+  run(args: z.infer<P>, context: Context<FastMCPSessionAuth>, record: CallRecord): Promise<ToolOutput>;
+};
+
+/** Registers a tool whose result is text plus structuredContent, whose failures are `isError` results, and whose every call is logged. */
+export function registerTool<P extends ToolParameters>(server: FastMCP, app: AppContext, tool: ToolDefinition<P>): void {
+  server.addTool({
+    name: tool.name,
+    description: tool.description,
+    parameters: tool.parameters,
+    annotations: tool.annotations,
+    execute: async (args, context) => {
+      const requestId = randomUUID();
+      const record: CallRecord = {};
+      const started = performance.now();
+      const logLine = (outcome: string, extra: Record<string, unknown> = {}) =>
+        app.logger.info(
+          { requestId, tool: tool.name, ...record, latencyMs: Math.round(performance.now() - started), outcome, ...extra },
+          "tool call",
+        );
+      try {
+        const output = await app.inFlight.track(tool.run(args as z.infer<P>, context, record));
+        logLine("ok");
+        return { content: [{ type: "text" as const, text: output.text }], structuredContent: output.structured };
+      } catch (error) {
+        const failure = describeFailure(error);
+        logLine("error", { errorKind: failure.kind });
+        throw new UserError(failure.message, { error: failure });
+      }
+    },
+  });
+}
+
+function describeFailure(error: unknown): { kind: string; message: string; provider?: string; model?: string } {
+  if (error instanceof LlmError) {
+    return { kind: error.kind, message: error.message, provider: error.details.provider, model: error.details.model };
+  }
+  if (error instanceof UserError) return { kind: "invalid_request", message: error.message };
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: "internal", message: `Unexpected failure: ${message.slice(0, 300)}` };
+}

@@ -1,0 +1,252 @@
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+/**
+ * An in-process stand-in for Ollama (API as documented for v0.33): the native /api/* routes and
+ * the OpenAI-compatible /v1/* routes, streamed and not, with Ollama's error bodies.
+ *
+ * Where a real Ollama differs: tokens are whitespace-separated words rather than the model's
+ * tokenizer, answers come from `reply` instead of a model, load time is simulated by `behaviour`
+ * delays, and durations in the final stats line are measured wall time of this fake.
+ */
+
+export type StandInModel = {
+  name: string;
+  size: number;
+  family: string;
+  parameterSize: string;
+  quantization: string;
+  contextLength: number;
+  capabilities: string[];
+};
+
+export const DEFAULT_MODELS: StandInModel[] = [
+  { name: "qwen3:4b", size: 2_497_293_931, family: "qwen3", parameterSize: "4.0B", quantization: "Q4_K_M", contextLength: 40_960, capabilities: ["completion", "tools", "thinking"] },
+  { name: "gemma3:12b", size: 8_149_190_253, family: "gemma3", parameterSize: "12.2B", quantization: "Q4_K_M", contextLength: 131_072, capabilities: ["completion", "vision"] },
+  { name: "deepseek-r1:14b", size: 8_988_112_040, family: "qwen2", parameterSize: "14.8B", quantization: "Q4_K_M", contextLength: 131_072, capabilities: ["completion", "thinking"] },
+];
+
+export type ChatCall = { model: string; messages: Array<{ role: string; content: string }>; options?: Record<string, unknown>; think?: unknown; keep_alive?: unknown };
+export type Reply = { content: string; thinking?: string };
+
+export type Behaviour = {
+  /** Delay before the first byte of any answer (model load), ms. */
+  firstTokenDelayMs: number;
+  /** Delay between streamed tokens, ms. */
+  tokenDelayMs: number;
+  /** Answer every request with this status and body instead (Ollama's `{"error": ...}` shape). */
+  failWith?: { status: number; error: string; headers?: Record<string, string>; times?: number };
+  /** Accept the request and never answer. */
+  hang?: boolean;
+  /** Close the connection after this many streamed tokens. */
+  dropAfterTokens?: number;
+};
+
+export type RecordedRequest = { method: string; path: string; body: unknown; headers: http.IncomingHttpHeaders };
+
+export class OllamaStandIn {
+  readonly models: StandInModel[] = DEFAULT_MODELS.map((m) => ({ ...m }));
+  readonly requests: RecordedRequest[] = [];
+  behaviour: Behaviour = { firstTokenDelayMs: 0, tokenDelayMs: 0 };
+  reply: (call: ChatCall) => Reply = (call) => ({ content: `Echo from ${call.model}: ${lastUserMessage(call)}` });
+  private server = http.createServer((req, res) => void this.handle(req, res));
+  private sockets = new Set<Socket>();
+  port = 0;
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(port = 0): Promise<this> {
+    this.server.on("connection", (socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** Stops listening and cuts every open connection: later calls get ECONNREFUSED. */
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  reset(): void {
+    this.behaviour = { firstTokenDelayMs: 0, tokenDelayMs: 0 };
+    this.requests.length = 0;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const raw = await readBody(req);
+    let body: unknown;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      return json(res, 400, { error: "invalid character in JSON body" });
+    }
+    this.requests.push({ method: req.method ?? "GET", path, body, headers: req.headers });
+    const b = behaviourOnce(this.behaviour);
+    if (b.hang) return;
+    if (b.failWith) {
+      const openAiShape = path.startsWith("/v1/");
+      const error = openAiShape ? { message: b.failWith.error, type: "api_error", param: null, code: null } : b.failWith.error;
+      return json(res, b.failWith.status, { error }, b.failWith.headers);
+    }
+    const route = `${req.method} ${path}`;
+    switch (route) {
+      case "GET /api/version":
+        return json(res, 200, { version: "0.33.0" });
+      case "GET /api/tags":
+        return json(res, 200, { models: this.models.map(tagOf) });
+      case "GET /api/ps":
+        return json(res, 200, { models: [] });
+      case "POST /api/show":
+        return this.show(res, body as { model?: string });
+      case "POST /api/chat":
+        return this.nativeChat(res, body as ChatCall & { stream?: boolean });
+      case "GET /v1/models":
+        return json(res, 200, { object: "list", data: this.models.map((m) => ({ id: m.name, object: "model", created: 0, owned_by: "library" })) });
+      case "POST /v1/chat/completions":
+        return this.openAiChat(res, body as ChatCall & { stream?: boolean; stream_options?: { include_usage?: boolean } });
+      default:
+        return json(res, 404, { error: "404 page not found" });
+    }
+  }
+
+  find(name: string | undefined): StandInModel | undefined {
+    const withTag = (n: string) => (/:[^/]*$/.test(n) ? n : `${n}:latest`);
+    return name ? this.models.find((m) => withTag(m.name) === withTag(name)) : undefined;
+  }
+
+  private show(res: ServerResponse, body: { model?: string }): void {
+    const model = this.find(body?.model);
+    if (!model) return json(res, 404, { error: `model '${body?.model}' not found` });
+    json(res, 200, {
+      modelfile: `FROM ${model.name}`,
+      parameters: "",
+      template: "{{ .Prompt }}",
+      details: { format: "gguf", family: model.family, families: [model.family], parameter_size: model.parameterSize, quantization_level: model.quantization },
+      model_info: { "general.architecture": model.family, [`${model.family}.context_length`]: model.contextLength },
+      capabilities: model.capabilities,
+    });
+  }
+
+  private async nativeChat(res: ServerResponse, call: ChatCall & { stream?: boolean }): Promise<void> {
+    if (!this.find(call?.model)) return json(res, 404, { error: `model "${call?.model}" not found, try pulling it first` });
+    const started = process.hrtime.bigint();
+    const answer = this.reply(call);
+    const thinking = call.think === false ? [] : tokens(answer.thinking ?? "");
+    const content = tokens(answer.content);
+    await sleep(this.behaviour.firstTokenDelayMs);
+    const final = (evalCount: number) => ({
+      model: call.model,
+      created_at: new Date().toISOString(),
+      message: { role: "assistant", content: "" },
+      done_reason: "stop",
+      done: true,
+      total_duration: Number(process.hrtime.bigint() - started),
+      load_duration: this.behaviour.firstTokenDelayMs * 1e6,
+      prompt_eval_count: promptTokens(call),
+      prompt_eval_duration: 1e6,
+      eval_count: evalCount,
+      eval_duration: Math.max(1, thinking.length + content.length) * Math.max(1, this.behaviour.tokenDelayMs) * 1e6,
+    });
+    if (call.stream === false) {
+      return json(res, 200, { ...final(thinking.length + content.length), message: { role: "assistant", content: answer.content, ...(thinking.length && { thinking: answer.thinking }) } });
+    }
+    res.writeHead(200, { "content-type": "application/x-ndjson" });
+    const pieces = [...thinking.map((t) => ({ thinking: t })), ...content.map((c) => ({ content: c }))];
+    if (!(await this.streamPieces(res, pieces, (piece) => JSON.stringify({ model: call.model, created_at: new Date().toISOString(), message: { role: "assistant", content: "", ...piece }, done: false }) + "\n"))) return;
+    res.end(JSON.stringify(final(pieces.length)) + "\n");
+  }
+
+  private async openAiChat(res: ServerResponse, call: ChatCall & { stream?: boolean; stream_options?: { include_usage?: boolean }; reasoning_effort?: string }): Promise<void> {
+    if (!this.find(call?.model)) {
+      return json(res, 404, { error: { message: `model "${call?.model}" not found, try pulling it first`, type: "api_error", param: null, code: null } });
+    }
+    const answer = this.reply(call);
+    const thinking = call.reasoning_effort === "none" ? [] : tokens(answer.thinking ?? "");
+    const content = tokens(answer.content);
+    const usage = { prompt_tokens: promptTokens(call), completion_tokens: thinking.length + content.length, total_tokens: promptTokens(call) + thinking.length + content.length };
+    const base = { id: "chatcmpl-42", created: Math.floor(Date.now() / 1000), model: call.model, system_fingerprint: "fp_ollama" };
+    await sleep(this.behaviour.firstTokenDelayMs);
+    if (!call.stream) {
+      const message = { role: "assistant", content: answer.content, ...(thinking.length && { reasoning: answer.thinking }) };
+      return json(res, 200, { ...base, object: "chat.completion", choices: [{ index: 0, message, finish_reason: "stop" }], usage });
+    }
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    const chunk = (delta: Record<string, unknown>, finish: string | null) => ({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", ...delta }, finish_reason: finish }] });
+    const pieces = [...thinking.map((t) => ({ reasoning: t })), ...content.map((c) => ({ content: c }))];
+    if (!(await this.streamPieces(res, pieces, (piece) => `data: ${JSON.stringify(chunk(piece, null))}\n\n`))) return;
+    res.write(`data: ${JSON.stringify(chunk({ content: "" }, "stop"))}\n\n`);
+    if (call.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [], usage })}\n\n`);
+    res.end("data: [DONE]\n\n");
+  }
+
+  /** Writes pieces with the configured pacing; false when the connection was dropped on purpose or by the client. */
+  private async streamPieces<T>(res: ServerResponse, pieces: T[], encode: (piece: T) => string): Promise<boolean> {
+    for (const [index, piece] of pieces.entries()) {
+      if (this.behaviour.dropAfterTokens !== undefined && index >= this.behaviour.dropAfterTokens) {
+        res.socket?.destroy();
+        return false;
+      }
+      if (res.destroyed) return false;
+      res.write(encode(piece));
+      if (this.behaviour.tokenDelayMs) await sleep(this.behaviour.tokenDelayMs);
+    }
+    return !res.destroyed;
+  }
+}
+
+function behaviourOnce(b: Behaviour): Behaviour {
+  if (b.failWith?.times !== undefined) {
+    const failWith = b.failWith;
+    if (failWith.times === 0) return { ...b, failWith: undefined };
+    failWith.times = (failWith.times ?? 1) - 1;
+  }
+  return b;
+}
+
+function tagOf(m: StandInModel) {
+  return {
+    name: m.name,
+    model: m.name,
+    modified_at: "2026-10-01T12:00:00Z",
+    size: m.size,
+    digest: `sha256:${Buffer.from(m.name).toString("hex").padEnd(64, "0").slice(0, 64)}`,
+    details: { parent_model: "", format: "gguf", family: m.family, families: [m.family], parameter_size: m.parameterSize, quantization_level: m.quantization },
+  };
+}
+
+export function lastUserMessage(call: ChatCall): string {
+  return [...(call.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "";
+}
+
+function tokens(text: string): string[] {
+  return text.match(/\s*\S+/g) ?? [];
+}
+
+function promptTokens(call: ChatCall): number {
+  return (call.messages ?? []).reduce((sum, m) => sum + tokens(m.content ?? "").length, 0);
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

@@ -1,0 +1,46 @@
+import { Writable } from "node:stream";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { startServer, type RunningServer } from "../../src/main.js";
+
+export type TestServer = RunningServer & { url: string; logs: Array<Record<string, unknown>> };
+
+/** Starts the real server in-process on a free loopback port, with its JSON log lines captured. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", ...env });
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const running = await startServer(config, createLogger(config.logLevel, sink));
+  return Object.assign(running, { url: `http://127.0.0.1:${running.http!.port}`, logs });
+}
+
+export type TransportKind = "streamable-http" | "sse";
+
+export async function connectClient(baseUrl: string, kind: TransportKind, headers: Record<string, string> = {}): Promise<Client> {
+  const client = new Client({ name: "mcp-lab-test", version: "1.0.0" });
+  const transport =
+    kind === "sse"
+      ? new SSEClientTransport(new URL(`${baseUrl}/sse`), { requestInit: { headers }, eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) } })
+      : new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers } });
+  await client.connect(transport);
+  return client;
+}
+
+export type ToolResult = {
+  isError?: boolean;
+  content: Array<{ type: string; text?: string }>;
+  structuredContent?: Record<string, unknown>;
+};
+
+export async function callTool(client: Client, name: string, args: Record<string, unknown>): Promise<ToolResult & { text: string }> {
+  const result = (await client.callTool({ name, arguments: args })) as ToolResult;
+  return { ...result, text: result.content.map((c) => c.text ?? "").join("") };
+}
