@@ -1,6 +1,9 @@
 import type { Config } from "./config.js";
 import { ModelCatalog } from "./llm/catalog.js";
+import { ConversationStore } from "./llm/conversations.js";
+import { LlmGateway } from "./llm/gateway.js";
 import { createHttpClient, type HttpClient } from "./llm/http.js";
+import { ConcurrencyLimiter } from "./llm/limiter.js";
 import { OllamaProvider } from "./llm/ollama.js";
 import { OpenAiProvider } from "./llm/openai.js";
 import { ModelRouter } from "./llm/router.js";
@@ -11,18 +14,39 @@ import type { Logger } from "./logger.js";
 export type AppContext = {
   config: Config;
   logger: Logger;
+  ollama: OllamaProvider;
   router: ModelRouter;
+  gateway: LlmGateway;
+  limiters: Record<"ollama" | "openai", ConcurrencyLimiter>;
   catalog: ModelCatalog;
+  conversations: ConversationStore;
   http: HttpClient;
   inFlight: InFlight;
+  /** Aborted when a shutdown stops waiting for calls in flight: they end as cancelled. */
+  stopping: AbortController;
 };
 
 export function createAppContext(config: Config, logger: Logger): AppContext {
   const http = createHttpClient({ connectTimeoutMs: config.timeouts.connectMs });
-  const totalTimeoutMs = config.timeouts.totalMs;
-  const ollama = new OllamaProvider({ baseUrl: config.ollama.baseUrl, http, totalTimeoutMs });
-  const openai = new OpenAiProvider({ baseUrl: config.openai.baseUrl, apiKey: config.openai.apiKey, http, totalTimeoutMs });
+  const { firstTokenMs, idleMs, totalMs } = config.timeouts;
+  const limits = { firstTokenMs, idleMs, totalMs };
+  const pullLimits = { firstTokenMs, idleMs, totalMs: config.timeouts.pullMs };
+  const ollama = new OllamaProvider({ baseUrl: config.ollama.baseUrl, http, limits, pullLimits });
+  const openai = new OpenAiProvider({ baseUrl: config.openai.baseUrl, apiKey: config.openai.apiKey, http, limits });
   const router = new ModelRouter({ ollama, openai });
-  const catalog = new ModelCatalog([ollama, openai], config.modelsCacheTtlMs);
-  return { config, logger, router, catalog, http, inFlight: new InFlight() };
+  const { queueMax, queueTimeoutMs } = config.concurrency;
+  const limiters = {
+    ollama: new ConcurrencyLimiter("ollama", config.concurrency.ollama, queueMax, queueTimeoutMs),
+    openai: new ConcurrencyLimiter("openai", config.concurrency.openai, queueMax, queueTimeoutMs),
+  };
+  const gateway = new LlmGateway(router, limiters, {
+    policy: { maxRetries: config.retries.max, baseDelayMs: config.retries.baseDelayMs, maxDelayMs: 30_000 },
+    fallbackModels: config.fallbackModels,
+    localOnly: config.localOnly,
+    onRetry: (target, error, delayMs) =>
+      logger.warn({ provider: target.provider.name, model: target.model, errorKind: error.kind, status: error.details.status, delayMs }, "retrying model call"),
+  });
+  const catalog = new ModelCatalog(config.localOnly ? [ollama] : [ollama, openai], config.modelsCacheTtlMs);
+  const conversations = new ConversationStore(config.conversations.ttlMs, config.conversations.maxTurns);
+  return { config, logger, ollama, router, gateway, limiters, catalog, conversations, http, inFlight: new InFlight(), stopping: new AbortController() };
 }

@@ -62,7 +62,23 @@ const envSchema = z.object({
     .default("info"),
   MODELS_CACHE_TTL_MS: integer(0, 86_400_000, 30_000),
   LLM_CONNECT_TIMEOUT_MS: integer(100, 600_000, 10_000),
-  LLM_TOTAL_TIMEOUT_MS: integer(1_000, 3_600_000, 600_000),
+  LLM_FIRST_TOKEN_TIMEOUT_MS: integer(100, 3_600_000, 300_000),
+  LLM_IDLE_TIMEOUT_MS: integer(100, 3_600_000, 120_000),
+  LLM_TOTAL_TIMEOUT_MS: integer(100, 3_600_000, 600_000),
+  PULL_TIMEOUT_MS: integer(1_000, 86_400_000, 3_600_000),
+  LLM_MAX_RETRIES: integer(0, 10, 2),
+  LLM_RETRY_BASE_DELAY_MS: integer(0, 60_000, 500),
+  OLLAMA_CONCURRENCY: integer(1, 64, 4),
+  OPENAI_CONCURRENCY: integer(1, 256, 16),
+  LLM_QUEUE_MAX: integer(0, 10_000, 64),
+  LLM_QUEUE_TIMEOUT_MS: integer(0, 3_600_000, 120_000),
+  FALLBACK_MODELS: z.string().trim().default(""),
+  LOCAL_ONLY: boolean(false),
+  WARM_MODELS: z.string().trim().default(""),
+  MAX_OUTPUT_CHARS: integer(200, 1_000_000, 40_000),
+  PROGRESS_INTERVAL_MS: integer(100, 60_000, 10_000),
+  CONVERSATION_TTL_MS: integer(1_000, 86_400_000, 1_800_000),
+  CONVERSATION_MAX_TURNS: integer(1, 1_000, 20),
   READY_TIMEOUT_MS: integer(100, 60_000, 2_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 60_000, 7_000),
 });
@@ -77,8 +93,22 @@ export type Config = {
   defaultModel: string;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   modelsCacheTtlMs: number;
-  timeouts: { connectMs: number; totalMs: number; readyMs: number; shutdownMs: number };
+  timeouts: { connectMs: number; firstTokenMs: number; idleMs: number; totalMs: number; pullMs: number; readyMs: number; shutdownMs: number };
+  retries: { max: number; baseDelayMs: number };
+  concurrency: { ollama: number; openai: number; queueMax: number; queueTimeoutMs: number };
+  fallbackModels: string[];
+  localOnly: boolean;
+  warmModels: string[];
+  maxOutputChars: number;
+  progressIntervalMs: number;
+  conversations: { ttlMs: number; maxTurns: number };
 };
+
+const list = (value: string) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 /**
  * Parses the environment once, at start. `--stdio` in argv overrides MCP_TRANSPORT.
@@ -99,6 +129,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  if (e.LOCAL_ONLY && /^openai\//.test(e.LLM_MODEL)) {
+    throw new ConfigError([`LLM_MODEL="${e.LLM_MODEL}" is not valid with LOCAL_ONLY=true: expected a local Ollama model, e.g. qwen3:4b`]);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -111,9 +144,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
     modelsCacheTtlMs: e.MODELS_CACHE_TTL_MS,
     timeouts: {
       connectMs: e.LLM_CONNECT_TIMEOUT_MS,
+      firstTokenMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
+      idleMs: e.LLM_IDLE_TIMEOUT_MS,
       totalMs: e.LLM_TOTAL_TIMEOUT_MS,
+      pullMs: e.PULL_TIMEOUT_MS,
       readyMs: e.READY_TIMEOUT_MS,
       shutdownMs: e.SHUTDOWN_TIMEOUT_MS,
     },
+    retries: { max: e.LLM_MAX_RETRIES, baseDelayMs: e.LLM_RETRY_BASE_DELAY_MS },
+    concurrency: { ollama: e.OLLAMA_CONCURRENCY, openai: e.OPENAI_CONCURRENCY, queueMax: e.LLM_QUEUE_MAX, queueTimeoutMs: e.LLM_QUEUE_TIMEOUT_MS },
+    fallbackModels: list(e.FALLBACK_MODELS),
+    localOnly: e.LOCAL_ONLY,
+    warmModels: list(e.WARM_MODELS),
+    maxOutputChars: e.MAX_OUTPUT_CHARS,
+    progressIntervalMs: e.PROGRESS_INTERVAL_MS,
+    conversations: { ttlMs: e.CONVERSATION_TTL_MS, maxTurns: e.CONVERSATION_MAX_TURNS },
   };
 }

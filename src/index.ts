@@ -5,6 +5,10 @@ import { startServer, type RunningServer } from "./main.js";
 
 dotenv.config({ quiet: true });
 
+// Stdout carries JSON-RPC in stdio mode and nothing otherwise; dependencies that print with
+// console.log/info/debug (mcp-proxy does) are sent to stderr with the rest of the logs.
+for (const method of ["log", "info", "debug"] as const) console[method] = console.error;
+
 let config;
 try {
   config = loadConfig(process.env, process.argv.slice(2));

@@ -4,6 +4,7 @@ import type { Config } from "./config.js";
 import { createFrontDoor } from "./http/frontDoor.js";
 import { startHttpTransports, type HttpListener } from "./http/listener.js";
 import type { Logger } from "./logger.js";
+import { warmModels } from "./llm/warmup.js";
 import { createMcpServer } from "./server.js";
 
 export type RunningServer = {
@@ -31,13 +32,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     });
     logger.info({ host: config.host, port: http.port, stateless: config.stateless }, "serving MCP on /mcp (streamable HTTP) and /sse (legacy SSE)");
   }
+  void warmModels(app);
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string) =>
     (stopping ??= (async () => {
       state.draining = true;
       logger.info({ reason, inFlight: app.inFlight.size }, "shutting down");
       const drained = await app.inFlight.drained(config.timeouts.shutdownMs);
-      if (!drained) logger.warn({ inFlight: app.inFlight.size }, "calls still in flight at the shutdown deadline are cancelled");
+      if (!drained) {
+        logger.warn({ inFlight: app.inFlight.size }, "calls still in flight at the shutdown deadline are cancelled");
+        app.stopping.abort();
+        await app.inFlight.drained(1_000);
+      }
+      // Results of tools that just returned are still being written to SSE streams.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       await mcp.stop();
       await app.http.close();
       logger.info("stopped");

@@ -23,6 +23,8 @@ export function createFrontDoor(app: AppContext, state: { draining: boolean }): 
     if (state.draining && MCP_PATHS.has(path)) {
       return sendJson(res, 503, { error: "The server is shutting down; reconnect in a moment." }, { connection: "close", "retry-after": "1" });
     }
+    // A streamable-HTTP call is done when its response is written, not when its tool returns.
+    if (req.method === "POST" && path === "/mcp") void app.inFlight.track(new Promise((resolve) => res.once("close", resolve)));
     next();
   };
 }

@@ -18,6 +18,10 @@ export class ModelCatalog {
     return Promise.all(chosen.map((provider) => this.listOne(provider)));
   }
 
+  invalidate(provider: ProviderName): void {
+    this.cache.delete(provider);
+  }
+
   private listOne(provider: LlmProvider): Promise<ProviderListing> {
     const cached = this.cache.get(provider.name);
     if (cached && cached.expires > this.now()) return cached.listing;

@@ -6,6 +6,9 @@ export type LlmErrorKind =
   | "unreachable"
   | "timeout"
   | "cancelled"
+  | "interrupted"
+  | "not_allowed"
+  | "queue_full"
   | "not_configured"
   | "auth"
   | "rate_limited"
@@ -17,7 +20,7 @@ export class LlmError extends Error {
   constructor(
     readonly kind: LlmErrorKind,
     message: string,
-    readonly details: { provider: ProviderName; model?: string; status?: number; retryAfterMs?: number } ,
+    readonly details: { provider: ProviderName; model?: string; status?: number; retryAfterMs?: number },
   ) {
     super(message);
     this.name = "LlmError";

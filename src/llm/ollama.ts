@@ -1,15 +1,31 @@
 import OpenAI from "openai";
-import { LlmError, toLlmError, modelNotFound } from "./errors.js";
+import { LlmError, toLlmError } from "./errors.js";
 import type { HttpClient } from "./http.js";
+import { nativeChat, ollamaHttpError, pull, type PullProgress } from "./ollamaNative.js";
 import { openaiCompatibleChat } from "./openaiChat.js";
+import type { StreamLimits } from "./streamWatch.js";
 import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness } from "./types.js";
 
 type OllamaTag = {
   name: string;
-  model?: string;
   size?: number;
   digest?: string;
   details?: { family?: string; parameter_size?: string; quantization_level?: string };
+};
+
+type OllamaShow = {
+  details?: { family?: string; parameter_size?: string; quantization_level?: string; format?: string };
+  model_info?: Record<string, unknown>;
+  capabilities?: string[];
+};
+
+export type ModelDetails = {
+  name: string;
+  contextLength: number | undefined;
+  parameterSize: string | undefined;
+  quantization: string | undefined;
+  family: string | undefined;
+  capabilities: string[];
 };
 
 /** `qwen3` and `qwen3:latest` name the same model; a tag is never split off anything else. */
@@ -23,24 +39,20 @@ export class OllamaProvider implements LlmProvider {
   readonly isLocal = true;
   private readonly client: OpenAI;
 
-  constructor(
-    private readonly options: { baseUrl: string; http: HttpClient; totalTimeoutMs: number },
-  ) {
-    this.client = new OpenAI({
-      baseURL: `${options.baseUrl}/v1`,
-      apiKey: "ollama",
-      maxRetries: 0,
-      timeout: options.totalTimeoutMs,
-      fetch: options.http.fetch,
-    });
+  constructor(private readonly options: { baseUrl: string; http: HttpClient; limits: StreamLimits; pullLimits: StreamLimits }) {
+    this.client = new OpenAI({ baseURL: `${options.baseUrl}/v1`, apiKey: "ollama", maxRetries: 0, timeout: options.limits.totalMs, fetch: options.http.fetch });
   }
 
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  /** The OpenAI-compatible /v1 by default; the native /api/chat when an option only it knows is set. */
   chat(request: ChatRequest): Promise<ChatResult> {
-    return openaiCompatibleChat(this.client, request, {
-      provider: this.name,
-      baseUrl: this.options.baseUrl,
-      totalTimeoutMs: this.options.totalTimeoutMs,
-    });
+    if (request.think !== undefined || request.numCtx !== undefined || request.keepAlive !== undefined) {
+      return nativeChat(this.options, request, this.options.limits);
+    }
+    return openaiCompatibleChat(this.client, request, { provider: this.name, baseUrl: this.options.baseUrl, limits: this.options.limits });
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelSummary[]> {
@@ -52,7 +64,31 @@ export class OllamaProvider implements LlmProvider {
       parameterSize: tag.details?.parameter_size,
       quantization: tag.details?.quantization_level,
       family: tag.details?.family,
+      ...(tag.digest && { digest: tag.digest }),
     }));
+  }
+
+  async show(model: string, signal?: AbortSignal): Promise<ModelDetails> {
+    const body = (await this.nativeJson("POST", "/api/show", { model }, signal)) as OllamaShow;
+    const contextKey = Object.keys(body.model_info ?? {}).find((key) => key.endsWith(".context_length"));
+    const contextLength = contextKey ? Number(body.model_info?.[contextKey]) : undefined;
+    return {
+      name: model,
+      contextLength: Number.isFinite(contextLength) ? contextLength : undefined,
+      parameterSize: body.details?.parameter_size,
+      quantization: body.details?.quantization_level,
+      family: body.details?.family,
+      capabilities: body.capabilities ?? [],
+    };
+  }
+
+  pull(model: string, signal: AbortSignal | undefined, onProgress: (progress: PullProgress) => void): Promise<void> {
+    return pull(this.options, model, this.options.pullLimits, signal, onProgress);
+  }
+
+  /** Loads a model into memory without generating: Ollama's documented preload is an empty prompt. */
+  async warm(model: string, keepAlive: string | undefined): Promise<void> {
+    await this.nativeJson("POST", "/api/generate", { model, prompt: "", stream: false, ...(keepAlive && { keep_alive: keepAlive }) });
   }
 
   async checkReady(model: string | undefined, signal: AbortSignal): Promise<Readiness> {
@@ -68,42 +104,26 @@ export class OllamaProvider implements LlmProvider {
   }
 
   /** Ollama's native API, for what its /v1 endpoints lack. */
-  async nativeJson(method: "GET" | "POST", path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
-    const context = { provider: this.name, baseUrl: this.options.baseUrl, model: (body as { model?: string } | undefined)?.model };
+  private async nativeJson(method: "GET" | "POST", path: string, body?: { model?: string; [key: string]: unknown }, signal?: AbortSignal): Promise<unknown> {
+    const context = { provider: this.name, baseUrl: this.options.baseUrl, model: body?.model };
     let response: Response;
+    let text: string;
     try {
       response = await this.options.http.fetch(`${this.options.baseUrl}${path}`, {
         method,
         headers: body === undefined ? undefined : { "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: signal ?? AbortSignal.timeout(this.options.totalTimeoutMs),
+        signal: signal ?? AbortSignal.timeout(this.options.limits.totalMs),
       });
+      text = await response.text();
     } catch (error) {
       throw toLlmError(error, context);
     }
-    const text = await response.text();
-    if (!response.ok) {
-      const message = readOllamaError(text) ?? response.statusText;
-      if (response.status === 404 && /not found/i.test(message) && context.model) throw modelNotFound({ ...context, model: context.model });
-      throw new LlmError(response.status >= 500 ? "provider_error" : "bad_request", `Ollama answered ${response.status}: ${message}`, {
-        provider: this.name,
-        model: context.model,
-        status: response.status,
-      });
-    }
+    if (!response.ok) throw ollamaHttpError(response.status, text, context);
     try {
       return JSON.parse(text);
     } catch {
       throw new LlmError("provider_error", `Ollama at ${this.options.baseUrl}${path} answered with something that is not JSON.`, { provider: this.name });
     }
-  }
-}
-
-function readOllamaError(text: string): string | undefined {
-  try {
-    const parsed = JSON.parse(text) as { error?: unknown };
-    return typeof parsed.error === "string" ? parsed.error.slice(0, 300) : undefined;
-  } catch {
-    return text.slice(0, 300) || undefined;
   }
 }

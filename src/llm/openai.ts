@@ -1,6 +1,7 @@
 import OpenAI from "openai";
 import { LlmError, toLlmError } from "./errors.js";
 import type { HttpClient } from "./http.js";
+import type { StreamLimits } from "./streamWatch.js";
 import { openaiCompatibleChat } from "./openaiChat.js";
 import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness } from "./types.js";
 
@@ -12,9 +13,9 @@ export class OpenAiProvider implements LlmProvider {
   readonly isLocal = false;
   private readonly client: OpenAI | undefined;
 
-  constructor(private readonly options: { baseUrl: string; apiKey: string | undefined; http: HttpClient; totalTimeoutMs: number }) {
+  constructor(private readonly options: { baseUrl: string; apiKey: string | undefined; http: HttpClient; limits: StreamLimits }) {
     this.client = options.apiKey
-      ? new OpenAI({ baseURL: options.baseUrl, apiKey: options.apiKey, maxRetries: 0, timeout: options.totalTimeoutMs, fetch: options.http.fetch })
+      ? new OpenAI({ baseURL: options.baseUrl, apiKey: options.apiKey, maxRetries: 0, timeout: options.limits.totalMs, fetch: options.http.fetch })
       : undefined;
   }
 
@@ -27,14 +28,14 @@ export class OpenAiProvider implements LlmProvider {
     return openaiCompatibleChat(this.requireClient(request.model), request, {
       provider: this.name,
       baseUrl: this.options.baseUrl,
-      totalTimeoutMs: this.options.totalTimeoutMs,
+      limits: this.options.limits,
     });
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelSummary[]> {
     const client = this.requireClient();
     try {
-      const page = await client.models.list({ signal: signal ?? AbortSignal.timeout(this.options.totalTimeoutMs) });
+      const page = await client.models.list({ signal: signal ?? AbortSignal.timeout(this.options.limits.totalMs) });
       return page.data.map((model) => ({ name: model.id, provider: this.name }));
     } catch (error) {
       throw toLlmError(error, { provider: this.name, baseUrl: this.options.baseUrl });

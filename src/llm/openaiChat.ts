@@ -1,18 +1,22 @@
 import type OpenAI from "openai";
-import { callDeadline } from "./deadline.js";
-import { toLlmError, type ErrorContext } from "./errors.js";
-import type { ChatRequest, ChatResult } from "./types.js";
+import { StreamAccumulator } from "./accumulator.js";
+import type { ErrorContext } from "./errors.js";
+import type { StreamLimits } from "./streamWatch.js";
+import type { ChatRequest, ChatResult, ThinkSetting } from "./types.js";
+
+type ReasoningDelta = { reasoning?: string; reasoning_content?: string };
+
+function reasoningEffort(think: ThinkSetting | undefined): "low" | "medium" | "high" | undefined {
+  if (think === undefined || think === false) return undefined;
+  return think === true ? "medium" : think;
+}
 
 /** A streamed chat completion against any OpenAI-compatible endpoint (OpenAI itself, or Ollama's /v1). */
-export async function openaiCompatibleChat(
-  client: OpenAI,
-  request: ChatRequest,
-  context: ErrorContext & { totalTimeoutMs: number },
-): Promise<ChatResult> {
-  const deadline = callDeadline(context.totalTimeoutMs, request.signal);
-  const errorContext = { provider: context.provider, baseUrl: context.baseUrl, model: request.model };
+export async function openaiCompatibleChat(client: OpenAI, request: ChatRequest, context: ErrorContext & { limits: StreamLimits }): Promise<ChatResult> {
+  const stream = new StreamAccumulator(request, context.limits, context);
+  const effort = reasoningEffort(request.think);
   try {
-    const stream = await client.chat.completions.create(
+    const chunks = await client.chat.completions.create(
       {
         model: request.model,
         messages: request.messages,
@@ -20,22 +24,23 @@ export async function openaiCompatibleChat(
         stream_options: { include_usage: true },
         ...(request.temperature !== undefined && { temperature: request.temperature }),
         ...(request.maxTokens !== undefined && { max_tokens: request.maxTokens }),
+        ...(effort && { reasoning_effort: effort }),
       },
-      { signal: deadline.signal },
+      { signal: stream.watch.signal },
     );
-    let text = "";
-    let finishReason: string | undefined;
     let usage: OpenAI.CompletionUsage | undefined;
-    let model = request.model;
-    for await (const chunk of stream) {
+    let finishReason: string | undefined;
+    let model: string | undefined;
+    for await (const chunk of chunks) {
       model = chunk.model || model;
       const choice = chunk.choices[0];
-      if (choice?.delta?.content) text += choice.delta.content;
+      const delta = choice?.delta as (OpenAI.Chat.ChatCompletionChunk.Choice.Delta & ReasoningDelta) | undefined;
+      stream.add({ content: delta?.content ?? undefined, thinking: delta?.reasoning ?? delta?.reasoning_content });
       if (choice?.finish_reason) finishReason = choice.finish_reason;
       if (chunk.usage) usage = chunk.usage;
     }
-    return { text, model, promptTokens: usage?.prompt_tokens, completionTokens: usage?.completion_tokens, finishReason };
+    return stream.finish({ model, promptTokens: usage?.prompt_tokens, completionTokens: usage?.completion_tokens, finishReason });
   } catch (error) {
-    throw deadline.explain(context.provider, request.model) ?? toLlmError(error, errorContext);
+    throw stream.fail(error);
   }
 }

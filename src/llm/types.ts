@@ -2,21 +2,38 @@ export type ProviderName = "ollama" | "openai";
 
 export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
 
+/** `true`/`false` switch reasoning on or off; a level asks for more or less of it. */
+export type ThinkSetting = boolean | "low" | "medium" | "high";
+
+export type ChatDelta = { content?: string; thinking?: string };
+
 export type ChatRequest = {
   /** The provider's own model name, e.g. `qwen3:4b` (never split on its colon) or `gpt-4o-mini`. */
   model: string;
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
+  think?: ThinkSetting;
+  /** Ollama only: context window in tokens. */
+  numCtx?: number;
+  /** Ollama only: how long the model stays loaded afterwards, e.g. "10m" or 0. */
+  keepAlive?: string | number;
   signal?: AbortSignal;
+  /** Called for every streamed piece of the answer or of the reasoning trace. */
+  onDelta?: (delta: ChatDelta) => void;
 };
 
 export type ChatResult = {
+  /** The answer, without any reasoning trace. */
   text: string;
+  /** The reasoning trace, empty when the model gave none. */
+  thinking: string;
   model: string;
   promptTokens: number | undefined;
   completionTokens: number | undefined;
   finishReason: string | undefined;
+  timeToFirstTokenMs: number | undefined;
+  durationMs: number;
 };
 
 export type ModelSummary = {
@@ -26,6 +43,7 @@ export type ModelSummary = {
   parameterSize?: string;
   quantization?: string;
   family?: string;
+  digest?: string;
 };
 
 export type Readiness = { ok: true; detail: string } | { ok: false; reason: string };

@@ -1,7 +1,11 @@
+import { UserError } from "fastmcp";
 import { z } from "zod";
 import type { AppContext } from "../app.js";
+import type { GatewayResult } from "../llm/gateway.js";
 import type { ChatMessage } from "../llm/types.js";
-import { modelName } from "./schemas.js";
+import { capOutput } from "./output.js";
+import { ProgressReporter, tail } from "./progress.js";
+import { maxTokens, modelName, temperature, think } from "./schemas.js";
 import type { ToolDefinition } from "./toolkit.js";
 
 const parameters = z.object({
@@ -12,47 +16,94 @@ const parameters = z.object({
       "Model to ask. A bare Ollama name (qwen3:4b, gemma3:12b, deepseek-r1:14b) runs locally; prefix openai/ for a cloud model (openai/gpt-4o-mini). Omit for the server's default (LLM_MODEL). Call list_models to see what is available.",
     ),
   system: z.string().optional().describe("Optional system prompt that sets the model's role or rules."),
-  temperature: z.number().min(0).max(2).optional().describe("Sampling temperature, 0 (deterministic) to 2 (creative)."),
-  max_tokens: z.number().int().min(1).max(131_072).optional().describe("Upper bound on the number of tokens in the answer."),
+  temperature: temperature.optional(),
+  max_tokens: maxTokens.optional(),
+  think: think.optional(),
+  show_thinking: z.boolean().optional().describe("Also put the model's reasoning trace in the text result (it is always in structuredContent.thinking)."),
+  num_ctx: z.number().int().min(256).max(1_048_576).optional().describe("Ollama only: context window in tokens (Ollama's default is small, e.g. 4096). Larger costs memory."),
+  keep_alive: z
+    .union([z.string().regex(/^-?\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as "10m", "1h", "0" or "-1"'), z.number()])
+    .optional()
+    .describe('Ollama only: how long the model stays loaded after this call, e.g. "30m"; 0 unloads it at once, -1 keeps it loaded.'),
+  conversation_id: z
+    .string()
+    .uuid("conversation_id is the id a previous ask_llm reply gave")
+    .optional()
+    .describe("Continue an earlier conversation: pass the conversation_id from the previous reply. Omit to start a new one."),
 });
+
+type Args = z.infer<typeof parameters>;
+
+function footer(result: GatewayResult, latencyMs: number, conversationId: string): string {
+  const tokens = `${result.promptTokens ?? "?"} in / ${result.completionTokens ?? "?"} out tokens`;
+  const firstToken = result.timeToFirstTokenMs === undefined ? "" : ` · first token ${result.timeToFirstTokenMs} ms`;
+  const lines = [`— ${result.qualifiedName} (${result.provider}) · ${tokens}${firstToken} · ${latencyMs} ms`];
+  for (const fallback of result.fellBackFrom) lines.push(`— answered by ${result.qualifiedName} because ${fallback.model} failed: ${fallback.reason}`);
+  lines.push(`— conversation_id: ${conversationId} (pass it to continue this conversation)`);
+  return lines.join("\n");
+}
+
+function textResult(args: Args, answer: string, thinking: string, maxChars: number): { text: string; truncated: boolean } {
+  const shown = args.show_thinking && thinking ? `<thinking>\n${thinking}\n</thinking>\n\n${answer}` : answer;
+  return capOutput(shown, maxChars);
+}
 
 export function askLlmTool(app: AppContext): ToolDefinition<typeof parameters> {
   return {
     name: "ask_llm",
     description:
-      "Sends a prompt to one language model (a local Ollama model or an OpenAI-compatible cloud model) and returns its answer with the model, provider, token counts and latency.",
+      "Sends a prompt to one language model (a local Ollama model or an OpenAI-compatible cloud model) and returns its answer with the model, provider, token counts and latency. Reasoning is returned separately from the answer. Pass the returned conversation_id to continue a conversation.",
     parameters,
     annotations: { title: "Ask a language model", readOnlyHint: true, openWorldHint: true },
     run: async (args, context, record) => {
-      const target = app.router.resolve(args.model ?? app.config.defaultModel);
+      const conversation = args.conversation_id ? app.conversations.get(args.conversation_id) : app.conversations.start();
+      if (!conversation) throw new UserError(`Conversation ${args.conversation_id} is unknown or has expired (CONVERSATION_TTL_MS). Omit conversation_id to start a new one.`);
+      const model = args.model ?? app.config.defaultModel;
+      const target = app.gateway.resolve(model);
       record.provider = target.provider.name;
       record.model = target.model;
-      const messages: ChatMessage[] = [
-        ...(args.system ? [{ role: "system" as const, content: args.system }] : []),
-        { role: "user", content: args.prompt },
-      ];
+      const user: ChatMessage = { role: "user", content: args.prompt };
+      const messages: ChatMessage[] = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), ...app.conversations.history(conversation), user];
+      const progress = new ProgressReporter(context.reportProgress, target.qualifiedName, app.config.progressIntervalMs);
+      let streamed = "";
       const started = performance.now();
-      const result = await target.provider.chat({
-        model: target.model,
-        messages,
-        temperature: args.temperature,
-        maxTokens: args.max_tokens,
-        signal: context.signal,
-      });
+      const result = await app.gateway
+        .chat(model, {
+          messages,
+          temperature: args.temperature,
+          maxTokens: args.max_tokens,
+          think: args.think,
+          numCtx: args.num_ctx,
+          keepAlive: args.keep_alive,
+          signal: context.signal,
+          onDelta: (delta) => {
+            streamed += delta.content ?? "";
+            progress.step(delta.content ? `${streamed.length} chars: ${tail(streamed)}` : "thinking…");
+          },
+        })
+        .finally(() => progress.stop());
       const latencyMs = Math.round(performance.now() - started);
-      record.promptTokens = result.promptTokens;
-      record.completionTokens = result.completionTokens;
-      const tokens = `${result.promptTokens ?? "?"} in / ${result.completionTokens ?? "?"} out tokens`;
+      Object.assign(record, { provider: result.provider, model: result.qualifiedName, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
+      const saved = app.conversations.record(conversation, user, { role: "assistant", content: result.text });
+      const shown = textResult(args, result.text, result.thinking, app.config.maxOutputChars);
       return {
-        text: `${result.text}\n\n— ${target.qualifiedName} (${target.provider.name}) · ${tokens} · ${latencyMs} ms`,
+        text: `${shown.text}\n\n${footer(result, latencyMs, saved.id)}`,
         structured: {
-          answer: result.text,
-          model: target.qualifiedName,
-          provider: target.provider.name,
+          answer: capOutput(result.text, app.config.maxOutputChars).text,
+          thinking: capOutput(result.thinking, app.config.maxOutputChars).text,
+          model: result.qualifiedName,
+          provider: result.provider,
           promptTokens: result.promptTokens ?? null,
           completionTokens: result.completionTokens ?? null,
           latencyMs,
+          timeToFirstTokenMs: result.timeToFirstTokenMs ?? null,
           finishReason: result.finishReason ?? null,
+          truncated: shown.truncated,
+          retries: result.retries,
+          fellBackFrom: result.fellBackFrom,
+          conversationId: saved.id,
+          turns: saved.turns.length,
+          turnsDropped: saved.dropped,
         },
       };
     },

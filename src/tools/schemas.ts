@@ -11,3 +11,11 @@ export const modelName = z
   .max(200, "model names are at most 200 characters")
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, "model names use letters, digits and . _ : / @ + - (e.g. qwen3:4b, openai/gpt-4o-mini)")
   .refine((name) => !name.split("/").some((part) => part === ".." || part === "."), "model names may not contain '.' or '..' path segments");
+
+export const think = z
+  .union([z.boolean(), z.enum(["low", "medium", "high"])])
+  .describe("Reasoning models (qwen3, deepseek-r1, gpt-oss): false asks the model not to think; true or a level asks it to. The trace is returned separately, never inside the answer.");
+
+export const temperature = z.number().min(0).max(2).describe("Sampling temperature, 0 (deterministic) to 2 (creative).");
+
+export const maxTokens = z.number().int().min(1).max(131_072).describe("Upper bound on the number of tokens in the answer.");

@@ -39,11 +39,14 @@ export function registerTool<P extends ToolParameters>(server: FastMCP, app: App
           "tool call",
         );
       try {
-        const output = await app.inFlight.track(tool.run(args as z.infer<P>, context, record));
+        const signal = AbortSignal.any([context.signal, app.stopping.signal]);
+        const output = await app.inFlight.track(tool.run(args as z.infer<P>, { ...context, signal }, record));
         logLine("ok");
         return { content: [{ type: "text" as const, text: output.text }], structuredContent: output.structured };
       } catch (error) {
-        const failure = describeFailure(error);
+        const failure = app.stopping.signal.aborted
+          ? { kind: "shutting_down", message: "The server is shutting down, so this call was cancelled. Reconnect and try again in a moment." }
+          : describeFailure(error);
         logLine("error", { errorKind: failure.kind });
         throw new UserError(failure.message, { error: failure });
       }

@@ -32,10 +32,22 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
   it("lists every tool with a description and an input schema", async () => {
     const { tools } = await client.listTools();
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-    expect(Object.keys(byName).sort()).toEqual(["add", "ask_llm", "list_models"]);
+    expect(Object.keys(byName).sort()).toEqual(["add", "ask_llm", "compare_models", "list_models", "model_info", "pull_model"]);
     expect(byName.ask_llm!.description).toMatch(/local Ollama model/);
     expect(byName.ask_llm!.inputSchema.required).toEqual(["prompt"]);
-    expect(Object.keys(byName.ask_llm!.inputSchema.properties ?? {})).toEqual(["prompt", "model", "system", "temperature", "max_tokens"]);
+    expect(Object.keys(byName.ask_llm!.inputSchema.properties ?? {})).toEqual([
+      "prompt",
+      "model",
+      "system",
+      "temperature",
+      "max_tokens",
+      "think",
+      "show_thinking",
+      "num_ctx",
+      "keep_alive",
+      "conversation_id",
+    ]);
+    for (const tool of tools) expect(tool.description!.length, tool.name).toBeGreaterThan(60);
   });
 
   it("adds two numbers", async () => {
@@ -112,7 +124,15 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
     expect(result.isError).toBeFalsy();
     expect(result.text).toContain("- qwen3:4b (4.0B, Q4_K_M, qwen3, 2.5 GB)");
     const providers = result.structuredContent!.providers as Array<{ provider: string; models: Array<Record<string, unknown>> }>;
-    expect(providers[0]!.models[0]).toEqual({ name: "qwen3:4b", provider: "ollama", sizeBytes: 2_497_293_931, parameterSize: "4.0B", quantization: "Q4_K_M", family: "qwen3" });
+    expect(providers[0]!.models[0]).toEqual({
+      name: "qwen3:4b",
+      provider: "ollama",
+      sizeBytes: 2_497_293_931,
+      parameterSize: "4.0B",
+      quantization: "Q4_K_M",
+      family: "qwen3",
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
   });
 
   it("lists both providers and caches the listing briefly", async () => {
@@ -129,7 +149,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
     await callTool(client, "ask_llm", { prompt: "log me", model: "missing:1b" });
     const lines = server.logs.slice(before).filter((line) => line.msg === "tool call");
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ tool: "ask_llm", provider: "openai", model: "gpt-4o-mini", promptTokens: 2, completionTokens: 5, outcome: "ok" });
+    expect(lines[0]).toMatchObject({ tool: "ask_llm", provider: "openai", model: "openai/gpt-4o-mini", promptTokens: 2, completionTokens: 5, outcome: "ok" });
     expect(lines[0]!.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(lines[0]!.latencyMs).toEqual(expect.any(Number));
     expect(lines[1]).toMatchObject({ tool: "ask_llm", provider: "ollama", model: "missing:1b", outcome: "error", errorKind: "model_not_found" });

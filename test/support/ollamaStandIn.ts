@@ -38,11 +38,24 @@ export type Behaviour = {
   failWith?: { status: number; error: string; headers?: Record<string, string>; times?: number };
   /** Accept the request and never answer. */
   hang?: boolean;
-  /** Close the connection after this many streamed tokens. */
+  /** Close the connection after this many streamed tokens (once, if `dropOnce`). */
   dropAfterTokens?: number;
+  dropOnce?: boolean;
+  /** Send an error line (status already 200) after this many tokens, as Ollama does mid-stream. */
+  errorAfterTokens?: number;
+  /** Go silent for `ms` after `after` tokens (a model thinking without output). */
+  pauseAfterTokens?: { after: number; ms: number };
 };
 
-export type RecordedRequest = { method: string; path: string; body: unknown; headers: http.IncomingHttpHeaders };
+export type RecordedRequest = {
+  method: string;
+  path: string;
+  body: unknown;
+  headers: http.IncomingHttpHeaders;
+  /** When the client closed the connection before the answer was complete (ms since start), if it did. */
+  abortedAt?: number;
+  receivedAt: number;
+};
 
 export class OllamaStandIn {
   readonly models: StandInModel[] = DEFAULT_MODELS.map((m) => ({ ...m }));
@@ -87,7 +100,11 @@ export class OllamaStandIn {
     } catch {
       return json(res, 400, { error: "invalid character in JSON body" });
     }
-    this.requests.push({ method: req.method ?? "GET", path, body, headers: req.headers });
+    const recorded: RecordedRequest = { method: req.method ?? "GET", path, body, headers: req.headers, receivedAt: Date.now() };
+    this.requests.push(recorded);
+    res.on("close", () => {
+      if (!res.writableFinished) recorded.abortedAt = Date.now();
+    });
     const b = behaviourOnce(this.behaviour);
     if (b.hang) return;
     if (b.failWith) {
@@ -105,6 +122,10 @@ export class OllamaStandIn {
         return json(res, 200, { models: [] });
       case "POST /api/show":
         return this.show(res, body as { model?: string });
+      case "POST /api/generate":
+        return this.generate(res, body as { model?: string; prompt?: string });
+      case "POST /api/pull":
+        return this.pull(res, body as { model?: string });
       case "POST /api/chat":
         return this.nativeChat(res, body as ChatCall & { stream?: boolean });
       case "GET /v1/models":
@@ -134,6 +155,34 @@ export class OllamaStandIn {
     });
   }
 
+  /** Only the preload form (empty prompt) is served: it loads the model and answers done_reason "load". */
+  private generate(res: ServerResponse, body: { model?: string; prompt?: string }): void {
+    if (!this.find(body?.model)) return json(res, 404, { error: `model '${body?.model}' not found` });
+    json(res, 200, { model: body.model, created_at: new Date().toISOString(), response: "", done: true, done_reason: "load" });
+  }
+
+  /** Streams a pull of two layers; names containing "nonexistent" fail the way Ollama does, as a line. */
+  private async pull(res: ServerResponse, body: { model?: string }): Promise<void> {
+    const name = body?.model ?? "";
+    res.writeHead(200, { "content-type": "application/x-ndjson" });
+    const line = (value: object) => res.write(JSON.stringify(value) + "\n");
+    line({ status: "pulling manifest" });
+    if (name.includes("nonexistent")) return void res.end(JSON.stringify({ error: "pull model manifest: file does not exist" }) + "\n");
+    const layers = [
+      { digest: `sha256:${"a".repeat(64)}`, total: 1_000_000 },
+      { digest: `sha256:${"b".repeat(64)}`, total: 4_000 },
+    ];
+    for (const layer of layers) {
+      for (const completed of [0, layer.total / 2, layer.total]) {
+        line({ status: `pulling ${layer.digest.slice(7, 19)}`, digest: layer.digest, total: layer.total, completed });
+        await sleep(this.behaviour.tokenDelayMs);
+      }
+    }
+    for (const status of ["verifying sha256 digest", "writing manifest", "success"]) line({ status });
+    if (!this.find(name)) this.models.push({ ...DEFAULT_MODELS[0]!, name, size: 1_004_000 });
+    res.end();
+  }
+
   private async nativeChat(res: ServerResponse, call: ChatCall & { stream?: boolean }): Promise<void> {
     if (!this.find(call?.model)) return json(res, 404, { error: `model "${call?.model}" not found, try pulling it first` });
     const started = process.hrtime.bigint();
@@ -159,7 +208,7 @@ export class OllamaStandIn {
     }
     res.writeHead(200, { "content-type": "application/x-ndjson" });
     const pieces = [...thinking.map((t) => ({ thinking: t })), ...content.map((c) => ({ content: c }))];
-    if (!(await this.streamPieces(res, pieces, (piece) => JSON.stringify({ model: call.model, created_at: new Date().toISOString(), message: { role: "assistant", content: "", ...piece }, done: false }) + "\n"))) return;
+    if (!(await this.streamPieces(res, pieces, (piece) => JSON.stringify({ model: call.model, created_at: new Date().toISOString(), message: { role: "assistant", content: "", ...piece }, done: false }) + "\n", (error) => JSON.stringify({ error }) + "\n"))) return;
     res.end(JSON.stringify(final(pieces.length)) + "\n");
   }
 
@@ -180,22 +229,29 @@ export class OllamaStandIn {
     res.writeHead(200, { "content-type": "text/event-stream" });
     const chunk = (delta: Record<string, unknown>, finish: string | null) => ({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", ...delta }, finish_reason: finish }] });
     const pieces = [...thinking.map((t) => ({ reasoning: t })), ...content.map((c) => ({ content: c }))];
-    if (!(await this.streamPieces(res, pieces, (piece) => `data: ${JSON.stringify(chunk(piece, null))}\n\n`))) return;
+    if (!(await this.streamPieces(res, pieces, (piece) => `data: ${JSON.stringify(chunk(piece, null))}\n\n`, (message) => `data: ${JSON.stringify({ error: { message, type: "api_error" } })}\n\n`))) return;
     res.write(`data: ${JSON.stringify(chunk({ content: "" }, "stop"))}\n\n`);
     if (call.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [], usage })}\n\n`);
     res.end("data: [DONE]\n\n");
   }
 
-  /** Writes pieces with the configured pacing; false when the connection was dropped on purpose or by the client. */
-  private async streamPieces<T>(res: ServerResponse, pieces: T[], encode: (piece: T) => string): Promise<boolean> {
+  /** Writes pieces with the configured pacing and faults; false when the stream ended early, on purpose or by the client. */
+  private async streamPieces<T>(res: ServerResponse, pieces: T[], encode: (piece: T) => string, encodeError: (message: string) => string): Promise<boolean> {
+    const b = this.behaviour;
     for (const [index, piece] of pieces.entries()) {
-      if (this.behaviour.dropAfterTokens !== undefined && index >= this.behaviour.dropAfterTokens) {
+      if (b.dropAfterTokens !== undefined && index >= b.dropAfterTokens) {
+        if (b.dropOnce) b.dropAfterTokens = undefined;
         res.socket?.destroy();
         return false;
       }
+      if (b.errorAfterTokens !== undefined && index >= b.errorAfterTokens) {
+        res.end(encodeError("an error was encountered while running the model: unexpected EOF"));
+        return false;
+      }
+      if (b.pauseAfterTokens && index === b.pauseAfterTokens.after) await sleep(b.pauseAfterTokens.ms);
       if (res.destroyed) return false;
       res.write(encode(piece));
-      if (this.behaviour.tokenDelayMs) await sleep(this.behaviour.tokenDelayMs);
+      if (b.tokenDelayMs) await sleep(b.tokenDelayMs);
     }
     return !res.destroyed;
   }

@@ -1,0 +1,68 @@
+import type { Progress } from "fastmcp";
+
+type Send = (progress: Progress) => Promise<void>;
+
+/**
+ * MCP progress for a long call: the first update at once, later ones at most every `throttleMs`,
+ * and a heartbeat whenever nothing was sent for `heartbeatMs`, so that neither the client's
+ * request timeout nor an idle proxy ends a call that is still working (a model loading, or
+ * thinking silently). `progress` only ever grows, as the spec requires. A no-op for clients that
+ * sent no progress token (fastmcp drops the notifications).
+ */
+export class ProgressReporter {
+  private count = 0;
+  private lastSent = 0;
+  private latest = "";
+  private pending: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly send: Send,
+    private readonly label: string,
+    private readonly heartbeatMs: number,
+    private readonly throttleMs = 250,
+  ) {
+    this.armHeartbeat();
+  }
+
+  /** Records one step of work (a streamed token, a finished model) described by `message`. */
+  step(message: string): void {
+    this.count++;
+    this.latest = message;
+    if (this.lastSent === 0 || Date.now() - this.lastSent >= this.throttleMs) this.flush();
+    else this.pending ??= setTimeout(() => this.flush(), this.throttleMs - (Date.now() - this.lastSent));
+  }
+
+  stop(): void {
+    clearTimeout(this.pending);
+    clearTimeout(this.heartbeat);
+  }
+
+  private flush(): void {
+    clearTimeout(this.pending);
+    this.pending = undefined;
+    this.emit(`${this.label}: ${this.latest}`);
+  }
+
+  private armHeartbeat(): void {
+    clearTimeout(this.heartbeat);
+    this.heartbeat = setTimeout(() => {
+      this.count++;
+      const waited = Math.round((Date.now() - this.started) / 1000);
+      this.emit(`${this.label}: still working after ${waited} s${this.latest ? ` (${this.latest})` : " (loading the model or thinking)"}`);
+    }, this.heartbeatMs);
+  }
+
+  private emit(message: string): void {
+    this.lastSent = Date.now();
+    this.send({ progress: this.count, message }).catch(() => undefined);
+    this.armHeartbeat();
+  }
+}
+
+/** The last `length` characters of a text, on one line, for a progress message. */
+export function tail(text: string, length = 60): string {
+  const flat = text.replace(/\s+/g, " ");
+  return flat.length > length ? `…${flat.slice(-length)}` : flat;
+}
