@@ -7,8 +7,9 @@ import { ConcurrencyLimiter } from "./llm/limiter.js";
 import { OllamaProvider } from "./llm/ollama.js";
 import { OpenAiProvider } from "./llm/openai.js";
 import { ModelRouter } from "./llm/router.js";
-import { InFlight } from "./lifecycle.js";
+import { InFlight, StreamCounter } from "./lifecycle.js";
 import type { Logger } from "./logger.js";
+import { Metrics } from "./metrics.js";
 
 /** Everything the tools and HTTP routes share, built once from the configuration. */
 export type AppContext = {
@@ -24,6 +25,10 @@ export type AppContext = {
   inFlight: InFlight;
   /** Aborted when a shutdown stops waiting for calls in flight: they end as cancelled. */
   stopping: AbortController;
+  metrics: Metrics;
+  sseStreams: StreamCounter;
+  /** Open MCP sessions on every transport; set once the MCP server exists. */
+  sessions: { count: () => number };
 };
 
 export function createAppContext(config: Config, logger: Logger): AppContext {
@@ -39,14 +44,29 @@ export function createAppContext(config: Config, logger: Logger): AppContext {
     ollama: new ConcurrencyLimiter("ollama", config.concurrency.ollama, queueMax, queueTimeoutMs),
     openai: new ConcurrencyLimiter("openai", config.concurrency.openai, queueMax, queueTimeoutMs),
   };
+  const sseStreams = new StreamCounter();
+  const sessions = { count: () => 0 };
+  const metrics = new Metrics({
+    openSessions: () => ({ sse: sseStreams.open, "streamable-http": Math.max(0, sessions.count() - sseStreams.open) }),
+    queue: () => ({
+      ollama: { waiting: limiters.ollama.waiting, running: limiters.ollama.running },
+      openai: { waiting: limiters.openai.waiting, running: limiters.openai.running },
+    }),
+  });
   const gateway = new LlmGateway(router, limiters, {
     policy: { maxRetries: config.retries.max, baseDelayMs: config.retries.baseDelayMs, maxDelayMs: 30_000 },
     fallbackModels: config.fallbackModels,
     localOnly: config.localOnly,
-    onRetry: (target, error, delayMs) =>
-      logger.warn({ provider: target.provider.name, model: target.model, errorKind: error.kind, status: error.details.status, delayMs }, "retrying model call"),
+    observer: {
+      result: (provider, result) => metrics.providerCall(provider, result),
+      error: (provider, error) => metrics.providerError(provider, error.kind),
+      retry: (target, error, delayMs) => {
+        metrics.retry(target.provider.name);
+        logger.warn({ provider: target.provider.name, model: target.model, errorKind: error.kind, status: error.details.status, delayMs }, "retrying model call");
+      },
+    },
   });
   const catalog = new ModelCatalog(config.localOnly ? [ollama] : [ollama, openai], config.modelsCacheTtlMs);
   const conversations = new ConversationStore(config.conversations.ttlMs, config.conversations.maxTurns);
-  return { config, logger, ollama, router, gateway, limiters, catalog, conversations, http, inFlight: new InFlight(), stopping: new AbortController() };
+  return { config, logger, ollama, router, gateway, limiters, catalog, conversations, http, inFlight: new InFlight(), stopping: new AbortController(), metrics, sseStreams, sessions };
 }

@@ -8,6 +8,12 @@ export class ConfigError extends Error {
   }
 }
 
+const list = (value: string) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+
 const integer = (min: number, max: number, fallback: number) =>
   z
     .string()
@@ -46,6 +52,8 @@ const boolean = (fallback: boolean) =>
     .transform((value) => ["true", "1", "yes"].includes(value))
     .default(fallback);
 
+const SECRET_VARIABLES = new Set(["OPENAI_API_KEY", "MCP_AUTH_TOKEN", "METRICS_TOKEN"]);
+
 const envSchema = z.object({
   PORT: integer(0, 65535, 8080),
   HOST: z.string().trim().min(1, "a host name or address, e.g. 127.0.0.1 or ::").default("127.0.0.1"),
@@ -80,6 +88,20 @@ const envSchema = z.object({
   CONVERSATION_TTL_MS: integer(1_000, 86_400_000, 1_800_000),
   CONVERSATION_MAX_TURNS: integer(1, 1_000, 20),
   READY_TIMEOUT_MS: integer(100, 60_000, 2_000),
+  MCP_AUTH_TOKEN: z
+    .string()
+    .trim()
+    .refine((value) => list(value).every((token) => token.length >= 16 && !/\s/.test(token)), "comma-separated tokens of at least 16 characters each, e.g. from `openssl rand -hex 32`")
+    .default(""),
+  MCP_ALLOW_UNAUTHENTICATED: boolean(false),
+  METRICS_TOKEN: z.string().trim().refine((value) => value === "" || value.length >= 16, "a token of at least 16 characters").default(""),
+  ALLOWED_HOSTS: z.string().trim().default(""),
+  ALLOWED_ORIGINS: z.string().trim().default(""),
+  MAX_BODY_BYTES: integer(1_024, 100_000_000, 1_048_576),
+  RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000, 600),
+  MAX_PROMPT_CHARS: integer(1, 10_000_000, 200_000),
+  MAX_SESSIONS: integer(1, 1_000_000, 1_000),
+  SESSION_IDLE_TIMEOUT_MS: integer(1_000, 86_400_000, 600_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 60_000, 7_000),
 });
 
@@ -102,13 +124,27 @@ export type Config = {
   maxOutputChars: number;
   progressIntervalMs: number;
   conversations: { ttlMs: number; maxTurns: number };
+  security: {
+    authTokens: string[];
+    allowUnauthenticated: boolean;
+    metricsToken: string | undefined;
+    allowedHosts: string[];
+    allowedOrigins: string[];
+    maxBodyBytes: number;
+    rateLimitPerMinute: number;
+    maxPromptChars: number;
+    maxSessions: number;
+    sessionIdleTimeoutMs: number;
+  };
 };
 
-const list = (value: string) =>
-  value
-    .split(",")
-    .map((item) => item.trim())
-    .filter(Boolean);
+const LOOPBACK_HOSTS = new Set(["localhost", "::1", "[::1]"]);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+
 
 /**
  * Parses the environment once, at start. `--stdio` in argv overrides MCP_TRANSPORT.
@@ -124,7 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name}=${JSON.stringify(present[name] ?? "")} is not valid: expected ${issue.message}`;
+      const shown = SECRET_VARIABLES.has(name) ? "(hidden)" : JSON.stringify(present[name] ?? "");
+      return `${name}=${shown} is not valid: expected ${issue.message}`;
     });
     throw new ConfigError(problems);
   }
@@ -132,10 +169,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
   if (e.LOCAL_ONLY && /^openai\//.test(e.LLM_MODEL)) {
     throw new ConfigError([`LLM_MODEL="${e.LLM_MODEL}" is not valid with LOCAL_ONLY=true: expected a local Ollama model, e.g. qwen3:4b`]);
   }
+  const transport = argv.includes("--stdio") ? "stdio" : e.MCP_TRANSPORT;
+  if (transport === "http" && !isLoopbackHost(e.HOST) && e.MCP_AUTH_TOKEN === "" && !e.MCP_ALLOW_UNAUTHENTICATED) {
+    throw new ConfigError([
+      `HOST="${e.HOST}" listens beyond this machine, so MCP_AUTH_TOKEN is required: set it (e.g. to \`openssl rand -hex 32\`), bind HOST=127.0.0.1, or set MCP_ALLOW_UNAUTHENTICATED=true to run open on purpose`,
+    ]);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
-    transport: argv.includes("--stdio") ? "stdio" : e.MCP_TRANSPORT,
+    transport,
     stateless: e.MCP_STATELESS,
     ollama: { baseUrl: e.OLLAMA_BASE_URL },
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
@@ -159,5 +202,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
     maxOutputChars: e.MAX_OUTPUT_CHARS,
     progressIntervalMs: e.PROGRESS_INTERVAL_MS,
     conversations: { ttlMs: e.CONVERSATION_TTL_MS, maxTurns: e.CONVERSATION_MAX_TURNS },
+    security: {
+      authTokens: list(e.MCP_AUTH_TOKEN),
+      allowUnauthenticated: e.MCP_ALLOW_UNAUTHENTICATED,
+      metricsToken: e.METRICS_TOKEN || undefined,
+      allowedHosts: list(e.ALLOWED_HOSTS).map((host) => host.toLowerCase()),
+      allowedOrigins: list(e.ALLOWED_ORIGINS).map((origin) => origin.toLowerCase().replace(/\/+$/, "")),
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      maxPromptChars: e.MAX_PROMPT_CHARS,
+      maxSessions: e.MAX_SESSIONS,
+      sessionIdleTimeoutMs: e.SESSION_IDLE_TIMEOUT_MS,
+    },
   };
 }

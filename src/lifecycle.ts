@@ -29,3 +29,13 @@ export class InFlight {
     });
   }
 }
+
+/** Counts open legacy-SSE streams (fastmcp keeps no per-transport count). */
+export class StreamCounter {
+  open = 0;
+
+  track(res: { once(event: "close", listener: () => void): unknown }): void {
+    this.open++;
+    res.once("close", () => this.open--);
+  }
+}

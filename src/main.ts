@@ -18,7 +18,8 @@ export type RunningServer = {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const app = createAppContext(config, logger);
   const mcp = createMcpServer(app);
-  const state = { draining: false };
+  app.sessions.count = () => mcp.sessions.length;
+  const state = { draining: false, openSessions: () => mcp.sessions.length };
   let http: HttpListener | undefined;
   if (config.transport === "stdio") {
     await mcp.start({ transportType: "stdio" });
@@ -28,6 +29,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       host: config.host,
       port: config.port,
       stateless: config.stateless,
+      maxBodyBytes: config.security.maxBodyBytes,
+      sessionIdleTimeoutMs: config.security.sessionIdleTimeoutMs,
       front: createFrontDoor(app, state),
     });
     logger.info({ host: config.host, port: http.port, stateless: config.stateless }, "serving MCP on /mcp (streamable HTTP) and /sse (legacy SSE)");

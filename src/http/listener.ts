@@ -18,7 +18,7 @@ export type HttpListener = { server: Server; port: number };
  */
 export async function startHttpTransports(
   mcp: FastMCP,
-  options: { host: string; port: number; stateless: boolean; front: FrontDoor },
+  options: { host: string; port: number; stateless: boolean; maxBodyBytes: number; sessionIdleTimeoutMs: number; front: FrontDoor },
 ): Promise<HttpListener> {
   const original = http.createServer;
   let created: Server | undefined;
@@ -38,7 +38,16 @@ export async function startHttpTransports(
   try {
     await mcp.start({
       transportType: "httpStream",
-      httpStream: { port: options.port, host: "localhost", endpoint: "/mcp", stateless: options.stateless },
+      httpStream: {
+        port: options.port,
+        host: "localhost",
+        endpoint: "/mcp",
+        stateless: options.stateless,
+        // Both reach mcp-proxy through our fastmcp patch (patches/): bodies sent without a
+        // Content-Length are capped too, and streamable sessions idle this long are closed.
+        maxBodySize: options.maxBodyBytes,
+        sessionIdleTimeout: options.sessionIdleTimeoutMs,
+      },
     });
   } finally {
     http.createServer = original;

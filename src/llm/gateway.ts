@@ -20,7 +20,11 @@ export type GatewayOptions = {
   policy: RetryPolicy;
   fallbackModels: string[];
   localOnly: boolean;
-  onRetry?: (target: ResolvedModel, error: LlmError, delayMs: number) => void;
+  observer?: {
+    result(provider: ProviderName, result: ChatResult): void;
+    error(provider: ProviderName, error: LlmError): void;
+    retry(target: ResolvedModel, error: LlmError, delayMs: number): void;
+  };
 };
 
 /** Errors that another model would not fix. */
@@ -86,12 +90,14 @@ export class LlmGateway {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await limiter.run(() => target.provider.chat({ ...call, model: target.model }), call.signal);
+        this.options.observer?.result(target.provider.name, result);
         return { result, retries: attempt };
       } catch (error) {
         const failure = error instanceof LlmError ? error : toLlmError(error, { provider: target.provider.name, baseUrl: "", model: target.model });
+        this.options.observer?.error(target.provider.name, failure);
         const decision = decideRetry(failure, attempt, this.options.policy);
         if (!decision.retry || call.signal?.aborted) throw failure;
-        this.options.onRetry?.(target, failure, decision.delayMs);
+        this.options.observer?.retry(target, failure, decision.delayMs);
         await sleep(decision.delayMs, call.signal).catch(() => {
           throw new LlmError("cancelled", "The request was cancelled while waiting to retry.", failure.details);
         });

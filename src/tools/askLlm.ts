@@ -6,7 +6,7 @@ import type { ChatMessage } from "../llm/types.js";
 import { capOutput } from "./output.js";
 import { ProgressReporter, tail } from "./progress.js";
 import { maxTokens, modelName, temperature, think } from "./schemas.js";
-import type { ToolDefinition } from "./toolkit.js";
+import { refuseLongPrompt, type ToolDefinition } from "./toolkit.js";
 
 const parameters = z.object({
   prompt: z.string().min(1, "prompt must not be empty").describe("The question or instruction for the model."),
@@ -58,6 +58,7 @@ export function askLlmTool(app: AppContext): ToolDefinition<typeof parameters> {
     run: async (args, context, record) => {
       const conversation = args.conversation_id ? app.conversations.get(args.conversation_id) : app.conversations.start();
       if (!conversation) throw new UserError(`Conversation ${args.conversation_id} is unknown or has expired (CONVERSATION_TTL_MS). Omit conversation_id to start a new one.`);
+      refuseLongPrompt(app, args.prompt, args.system);
       const model = args.model ?? app.config.defaultModel;
       const target = app.gateway.resolve(model);
       record.provider = target.provider.name;

@@ -6,7 +6,7 @@ import type { ChatCall } from "../llm/gateway.js";
 import { capOutput } from "./output.js";
 import { ProgressReporter } from "./progress.js";
 import { maxTokens, modelName, temperature, think } from "./schemas.js";
-import type { ToolDefinition } from "./toolkit.js";
+import { refuseLongPrompt, type ToolDefinition } from "./toolkit.js";
 
 const parameters = z.object({
   prompt: z.string().min(1, "prompt must not be empty").describe("The prompt every model gets, unchanged."),
@@ -80,6 +80,7 @@ export function compareModelsTool(app: AppContext): ToolDefinition<typeof parame
     parameters,
     annotations: { title: "Compare models on one prompt", readOnlyHint: true, openWorldHint: true },
     run: async (args, context, record) => {
+      refuseLongPrompt(app, args.prompt, args.system);
       args.models.forEach((model) => app.gateway.resolve(model));
       record.model = args.models.join(",");
       const progress = new ProgressReporter(context.reportProgress, "compare_models", app.config.progressIntervalMs);

@@ -33,11 +33,11 @@ export function registerTool<P extends ToolParameters>(server: FastMCP, app: App
       const requestId = randomUUID();
       const record: CallRecord = {};
       const started = performance.now();
-      const logLine = (outcome: string, extra: Record<string, unknown> = {}) =>
-        app.logger.info(
-          { requestId, tool: tool.name, ...record, latencyMs: Math.round(performance.now() - started), outcome, ...extra },
-          "tool call",
-        );
+      const logLine = (outcome: string, extra: Record<string, unknown> = {}) => {
+        const latencyMs = Math.round(performance.now() - started);
+        app.metrics.toolCall({ tool: tool.name, provider: record.provider, model: record.model, outcome, seconds: latencyMs / 1000 });
+        app.logger.info({ requestId, tool: tool.name, ...record, latencyMs, outcome, ...extra }, "tool call");
+      };
       try {
         const signal = AbortSignal.any([context.signal, app.stopping.signal]);
         const output = await app.inFlight.track(tool.run(args as z.infer<P>, { ...context, signal }, record));
@@ -61,4 +61,11 @@ function describeFailure(error: unknown): { kind: string; message: string; provi
   if (error instanceof UserError) return { kind: "invalid_request", message: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { kind: "internal", message: `Unexpected failure: ${message.slice(0, 300)}` };
+}
+
+/** Refuses prompts over MAX_PROMPT_CHARS before anything is sent to a model. */
+export function refuseLongPrompt(app: AppContext, ...texts: Array<string | undefined>): void {
+  const length = texts.reduce((sum, text) => sum + (text?.length ?? 0), 0);
+  const limit = app.config.security.maxPromptChars;
+  if (length > limit) throw new UserError(`The prompt has ${length} characters; this server takes at most ${limit} (MAX_PROMPT_CHARS). Shorten it or split the task.`);
 }

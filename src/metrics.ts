@@ -1,0 +1,81 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export type CallSample = { tool: string; provider?: string; model?: string; outcome: string; seconds: number };
+
+/** Prometheus metrics (prom-client), one registry per server so tests can run several. */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly toolCalls = new Counter({ name: "mcp_tool_calls_total", help: "Tool calls by tool, provider, model and outcome", labelNames: ["tool", "provider", "model", "outcome"], registers: [this.registry] });
+  private readonly toolSeconds = new Histogram({
+    name: "mcp_tool_call_duration_seconds",
+    help: "Tool call latency",
+    labelNames: ["tool", "outcome"],
+    buckets: [0.005, 0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+  private readonly firstToken = new Histogram({
+    name: "llm_time_to_first_token_seconds",
+    help: "Time from a provider request to its first streamed token",
+    labelNames: ["provider"],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  private readonly providerErrors = new Counter({ name: "llm_provider_errors_total", help: "Failed provider calls by kind", labelNames: ["provider", "kind"], registers: [this.registry] });
+  private readonly retries = new Counter({ name: "llm_retries_total", help: "Provider calls retried", labelNames: ["provider"], registers: [this.registry] });
+  private readonly tokens = new Counter({ name: "llm_tokens_total", help: "Tokens in (prompt) and out (completion)", labelNames: ["provider", "direction"], registers: [this.registry] });
+  private readonly httpRefusals = new Counter({ name: "http_refused_requests_total", help: "Requests refused before MCP, by status", labelNames: ["status"], registers: [this.registry] });
+
+  constructor(gauges: { openSessions: () => Record<string, number>; queue: () => Record<string, { waiting: number; running: number }> }) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: "mcp_open_sessions",
+      help: "Open MCP sessions by transport",
+      labelNames: ["transport"],
+      registers: [this.registry],
+      collect() {
+        for (const [transport, count] of Object.entries(gauges.openSessions())) this.set({ transport }, count);
+      },
+    });
+    new Gauge({
+      name: "llm_queue_length",
+      help: "Calls waiting for a provider slot",
+      labelNames: ["provider"],
+      registers: [this.registry],
+      collect() {
+        for (const [provider, state] of Object.entries(gauges.queue())) this.set({ provider }, state.waiting);
+      },
+    });
+    new Gauge({
+      name: "llm_active_calls",
+      help: "Calls running against a provider",
+      labelNames: ["provider"],
+      registers: [this.registry],
+      collect() {
+        for (const [provider, state] of Object.entries(gauges.queue())) this.set({ provider }, state.running);
+      },
+    });
+  }
+
+  toolCall(sample: CallSample): void {
+    this.toolCalls.inc({ tool: sample.tool, provider: sample.provider ?? "", model: sample.outcome === "ok" ? (sample.model ?? "") : "", outcome: sample.outcome });
+    this.toolSeconds.observe({ tool: sample.tool, outcome: sample.outcome }, sample.seconds);
+  }
+
+  providerCall(provider: string, result: { timeToFirstTokenMs?: number; promptTokens?: number; completionTokens?: number }): void {
+    if (result.timeToFirstTokenMs !== undefined) this.firstToken.observe({ provider }, result.timeToFirstTokenMs / 1000);
+    if (result.promptTokens) this.tokens.inc({ provider, direction: "in" }, result.promptTokens);
+    if (result.completionTokens) this.tokens.inc({ provider, direction: "out" }, result.completionTokens);
+  }
+
+  providerError(provider: string, kind: string): void {
+    this.providerErrors.inc({ provider, kind });
+  }
+
+  retry(provider: string): void {
+    this.retries.inc({ provider });
+  }
+
+  refused(status: number): void {
+    this.httpRefusals.inc({ status: String(status) });
+  }
+}
