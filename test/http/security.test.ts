@@ -89,6 +89,17 @@ describe("an authenticated server", () => {
     expect(response.body.error).toContain("MAX_BODY_BYTES");
   });
 
+  it("answers 413 to a chunked body (no Content-Length) over MAX_BODY_BYTES too", async () => {
+    const body = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 8; i++) controller.enqueue(new TextEncoder().encode(i === 0 ? '{"jsonrpc":"2.0","id":1,"method":"x","params":{"p":"' : "z".repeat(1024)));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${server.url}/mcp`, { method: "POST", headers: { ...MCP_HEADERS, authorization: `Bearer ${TOKEN}` }, body, duplex: "half" } as RequestInit);
+    expect(response.status).toBe(413);
+  });
+
   it("refuses a prompt over MAX_PROMPT_CHARS with a clear isError result", async () => {
     const client = await connectClient(server.url, "streamable-http", { authorization: `Bearer ${TOKEN}` });
     const result = await callTool(client, "ask_llm", { prompt: "y".repeat(60) });
@@ -149,5 +160,24 @@ describe("limits on a busy server", () => {
   it("takes METRICS_TOKEN for /metrics when one is set", async () => {
     await request(capped.http!.server).get("/metrics").expect(401);
     await request(capped.http!.server).get("/metrics").set("authorization", "Bearer metrics-token-0123456789").expect(200);
+  });
+});
+
+describe("idle sessions", () => {
+  it("closes streamable-HTTP sessions idle for SESSION_IDLE_TIMEOUT_MS", async () => {
+    const server = await startTestServer({ SESSION_IDLE_TIMEOUT_MS: "1000" });
+    try {
+      const opened = await request(server.http!.server).post("/mcp").set(MCP_HEADERS).send(INIT).expect(200);
+      const sessionId = opened.headers["mcp-session-id"] as string;
+      expect(server.mcp.sessions.length).toBe(1);
+      const deadline = Date.now() + 5_000;
+      while (server.mcp.sessions.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(server.mcp.sessions.length).toBe(0);
+      const list = { jsonrpc: "2.0", id: 2, method: "tools/list" };
+      const after = await request(server.http!.server).post("/mcp").set({ ...MCP_HEADERS, "mcp-session-id": sessionId }).send(list);
+      expect(after.status).toBe(404);
+    } finally {
+      await server.shutdown("test over");
+    }
   });
 });
