@@ -10,6 +10,7 @@ import { ModelRouter } from "./llm/router.js";
 import { InFlight, StreamCounter } from "./lifecycle.js";
 import type { Logger } from "./logger.js";
 import { Metrics } from "./metrics.js";
+import { registerSecrets } from "./secrets.js";
 
 /** Everything the tools and HTTP routes share, built once from the configuration. */
 export type AppContext = {
@@ -32,6 +33,7 @@ export type AppContext = {
 };
 
 export function createAppContext(config: Config, logger: Logger): AppContext {
+  registerSecrets([config.openai.apiKey, ...config.security.authTokens, config.security.metricsToken]);
   const http = createHttpClient({ connectTimeoutMs: config.timeouts.connectMs });
   const { firstTokenMs, idleMs, totalMs } = config.timeouts;
   const limits = { firstTokenMs, idleMs, totalMs };

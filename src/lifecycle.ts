@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
 /** Counts work in flight so a shutdown can wait for it, up to a bound. */
 export class InFlight {
   private count = 0;
@@ -39,3 +41,11 @@ export class StreamCounter {
     res.once("close", () => this.open--);
   }
 }
+
+/**
+ * What the HTTP request carrying a tool call knows about it: `signal` aborts when the client drops
+ * that request's connection before its answer. The SDK only cancels a tool on an explicit
+ * notifications/cancelled or when the whole session closes, so without this a vanished
+ * streamable-HTTP client would leave the model generating.
+ */
+export const requestScope = new AsyncLocalStorage<{ signal: AbortSignal }>();

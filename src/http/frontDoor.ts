@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppContext } from "../app.js";
+import { requestScope } from "../lifecycle.js";
 import type { FrontDoor } from "./listener.js";
 import { health, ready } from "./probes.js";
 import { RateLimiter } from "./rateLimit.js";
@@ -67,8 +68,17 @@ export function createFrontDoor(app: AppContext, state: DoorState): FrontDoor {
     const refusal = guard(req, path);
     if (refusal) return refuse(res, refusal);
     if (path === "/sse" && req.method === "GET") app.sseStreams.track(res);
-    // A streamable-HTTP call is done when its response is written, not when its tool returns.
-    if (req.method === "POST" && path === "/mcp") void app.inFlight.track(new Promise((resolve) => res.once("close", resolve)));
-    next();
+    if (req.method !== "POST" || path !== "/mcp") return next();
+    // A streamable-HTTP call is done when its response is written, not when its tool returns;
+    // and if its connection goes before that, the client is gone: cancel the call.
+    const disconnected = new AbortController();
+    const closed = new Promise<void>((resolve) =>
+      res.once("close", () => {
+        if (!res.writableFinished) disconnected.abort(new Error("the client closed the connection"));
+        resolve();
+      }),
+    );
+    void app.inFlight.track(closed);
+    requestScope.run({ signal: disconnected.signal }, next);
   };
 }

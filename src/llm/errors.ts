@@ -1,4 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import { redactText } from "../secrets.js";
 import type { ProviderName } from "./types.js";
 
 export type LlmErrorKind =
@@ -22,7 +23,7 @@ export class LlmError extends Error {
     message: string,
     readonly details: { provider: ProviderName; model?: string; status?: number; retryAfterMs?: number },
   ) {
-    super(message);
+    super(redactText(message));
     this.name = "LlmError";
   }
 }

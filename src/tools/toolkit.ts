@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { UserError, type Context, type FastMCP, type FastMCPSessionAuth, type ToolParameters } from "fastmcp";
 import type { z } from "zod";
 import type { AppContext } from "../app.js";
+import { requestScope } from "../lifecycle.js";
 import { LlmError } from "../llm/errors.js";
+import { redactDeep, redactText } from "../secrets.js";
 
 /** What a tool call touched, filled in by the tool, written as one log line per call. */
 export type CallRecord = {
@@ -39,16 +41,17 @@ export function registerTool<P extends ToolParameters>(server: FastMCP, app: App
         app.logger.info({ requestId, tool: tool.name, ...record, latencyMs, outcome, ...extra }, "tool call");
       };
       try {
-        const signal = AbortSignal.any([context.signal, app.stopping.signal]);
+        const disconnected = requestScope.getStore()?.signal;
+        const signal = AbortSignal.any([context.signal, app.stopping.signal, ...(disconnected ? [disconnected] : [])]);
         const output = await app.inFlight.track(tool.run(args as z.infer<P>, { ...context, signal }, record));
         logLine("ok");
-        return { content: [{ type: "text" as const, text: output.text }], structuredContent: output.structured };
+        return { content: [{ type: "text" as const, text: redactText(output.text) }], structuredContent: redactDeep(output.structured) };
       } catch (error) {
         const failure = app.stopping.signal.aborted
           ? { kind: "shutting_down", message: "The server is shutting down, so this call was cancelled. Reconnect and try again in a moment." }
           : describeFailure(error);
         logLine("error", { errorKind: failure.kind });
-        throw new UserError(failure.message, { error: failure });
+        throw new UserError(redactText(failure.message), redactDeep({ error: failure }));
       }
     },
   });
