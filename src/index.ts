@@ -5,9 +5,6 @@ import { startServer, type RunningServer } from "./main.js";
 
 dotenv.config({ quiet: true });
 
-// Stdout carries JSON-RPC in stdio mode and nothing otherwise; dependencies that print with
-// console.log/info/debug (mcp-proxy does) are sent to stderr with the rest of the logs.
-for (const method of ["log", "info", "debug"] as const) console[method] = console.error;
 
 let config;
 try {
@@ -19,6 +16,10 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+// Stdout carries JSON-RPC in stdio mode and nothing otherwise; dependencies that print with
+// console.log/info/debug (mcp-proxy does, per session) go to the JSON log at debug level.
+const dependencyLog = logger.child({ component: "dependency" });
+for (const method of ["log", "info", "debug"] as const) console[method] = (...args: unknown[]) => dependencyLog.debug(args.map(String).join(" "));
 let running: RunningServer | undefined;
 
 // Installed before start: a signal may arrive while the stdio handshake is still under way.

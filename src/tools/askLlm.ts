@@ -79,7 +79,7 @@ export function askLlmTool(app: AppContext): ToolDefinition<typeof parameters> {
           signal: context.signal,
           onDelta: (delta) => {
             streamed += delta.content ?? "";
-            progress.step(delta.content ? `${streamed.length} chars: ${tail(streamed)}` : "thinking…");
+            progress.step(() => (streamed ? `${streamed.length} chars: ${tail(streamed)}` : "thinking…"));
           },
         })
         .finally(() => progress.stop());

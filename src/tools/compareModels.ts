@@ -91,7 +91,8 @@ export function compareModelsTool(app: AppContext): ToolDefinition<typeof parame
       const results = await Promise.all(
         args.models.map((model) =>
           compareOne(app, model, call, perModelChars).then((result) => {
-            progress.step(`${++finished}/${args.models.length} models done (${result.model} ${result.ok ? "answered" : "failed"})`);
+            const done = ++finished;
+            progress.step(() => `${done}/${args.models.length} models done (${result.model} ${result.ok ? "answered" : "failed"})`);
             return result;
           }),
         ),

@@ -12,7 +12,7 @@ type Send = (progress: Progress) => Promise<void>;
 export class ProgressReporter {
   private count = 0;
   private lastSent = 0;
-  private latest = "";
+  private latest: () => string = () => "";
   private pending: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly started = Date.now();
@@ -26,10 +26,10 @@ export class ProgressReporter {
     this.armHeartbeat();
   }
 
-  /** Records one step of work (a streamed token, a finished model) described by `message`. */
-  step(message: string): void {
+  /** Records one step of work (a streamed token, a finished model); `describe` runs only when a notification is sent. */
+  step(describe: () => string): void {
     this.count++;
-    this.latest = message;
+    this.latest = describe;
     if (this.lastSent === 0 || Date.now() - this.lastSent >= this.throttleMs) this.flush();
     else this.pending ??= setTimeout(() => this.flush(), this.throttleMs - (Date.now() - this.lastSent));
   }
@@ -42,7 +42,7 @@ export class ProgressReporter {
   private flush(): void {
     clearTimeout(this.pending);
     this.pending = undefined;
-    this.emit(`${this.label}: ${this.latest}`);
+    this.emit(`${this.label}: ${this.latest()}`);
   }
 
   private armHeartbeat(): void {
@@ -50,7 +50,8 @@ export class ProgressReporter {
     this.heartbeat = setTimeout(() => {
       this.count++;
       const waited = Math.round((Date.now() - this.started) / 1000);
-      this.emit(`${this.label}: still working after ${waited} s${this.latest ? ` (${this.latest})` : " (loading the model or thinking)"}`);
+      const latest = this.latest();
+      this.emit(`${this.label}: still working after ${waited} s${latest ? ` (${latest})` : " (loading the model or thinking)"}`);
     }, this.heartbeatMs);
   }
 
@@ -61,8 +62,8 @@ export class ProgressReporter {
   }
 }
 
-/** The last `length` characters of a text, on one line, for a progress message. */
+/** The last `length` characters of a text, on one line, for a progress message. Reads only the end of the text. */
 export function tail(text: string, length = 60): string {
-  const flat = text.replace(/\s+/g, " ");
+  const flat = text.slice(-4 * length).replace(/\s+/g, " ");
   return flat.length > length ? `…${flat.slice(-length)}` : flat;
 }
