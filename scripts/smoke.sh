@@ -199,8 +199,10 @@ sse_step() {
 
 open_sse() {
   if [ -n "$TOKEN" ]; then set -- -H "@$TMP/auth"; else set --; fi
+  # Created here, not by the background job's redirection, so the first poll cannot miss it.
+  : >"$TMP/sse.stream"
   curl -gsSN --connect-timeout "$TIMEOUT" --max-time "$((TIMEOUT * 6))" -H 'accept: text/event-stream' "$@" \
-    "$BASE/sse" >"$TMP/sse.stream" 2>"$TMP/sse.err" &
+    "$BASE/sse" >>"$TMP/sse.stream" 2>"$TMP/sse.err" &
   SSE_PID=$!
   if ! poll sse_endpoint; then
     fail sse.initialize "no endpoint event on GET /sse within ${TIMEOUT}s: $(one_line "$TMP/sse.err") $(one_line "$TMP/sse.stream")"
