@@ -1,0 +1,92 @@
+import { spawn } from "node:child_process";
+import { ROOT, rssOf, startGateway, stopChild, track } from "./procs.js";
+import { closeSession, openSession } from "./rawMcp.js";
+import { log, median, pool, sleep } from "./stats.js";
+
+export type MemoryResult = {
+  bareNodeBytes: number;
+  fastmcpImportBytes: number;
+  /** RSS of a process importing fastmcp and one more of our dependencies, by dependency. */
+  importWithFastmcpBytes: Record<string, number>;
+  /** Median idle RSS of three fresh gateways. */
+  idleBytes: number;
+  /** Idle RSS of the gateway the sessions below were run against (the baseline of its 10,000-session ratio). */
+  churnedGatewayIdleBytes: number;
+  with1000OpenBytes: number;
+  after1000ClosedBytes: number;
+  after10000OpenedClosedBytes: number;
+  sessionsPerSecond: number;
+  /** The server's own mcp_open_sessions gauge (/metrics) with the 1,000 open, and after the churn. */
+  openSessionsReported: { with1000Open: number; afterChurn: number };
+  /** Lines the server wrote to stderr outside its JSON log (dependencies printing directly) over the whole run. */
+  rawStderrLines: number;
+};
+
+async function openSessionsGauge(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return text.split("\n").filter((line) => line.startsWith("mcp_open_sessions{")).reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+}
+
+/** Median of a few VmRSS readings a quarter of a second apart, after `settleMs`. */
+async function settledRss(pid: number, settleMs: number): Promise<number> {
+  await sleep(settleMs);
+  const readings: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    readings.push(rssOf(pid));
+    await sleep(250);
+  }
+  return median(readings);
+}
+
+/** RSS of a child `node` that runs `code` (an ES module) and then idles: the baseline processes. Median of `repeats` children. */
+async function childRss(code: string, repeats = 3): Promise<number> {
+  const readings: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const child = track(spawn(process.execPath, ["--input-type=module", "-e", `${code}\nconsole.log("ready"); setInterval(() => {}, 1000);`], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] }));
+    await new Promise((resolve) => child.stdout!.once("data", resolve));
+    readings.push(await settledRss(child.pid!, 1000));
+    await stopChild(child);
+  }
+  return median(readings);
+}
+
+async function idleGatewayRss(providerUrl: string, nodeArgs: string[]): Promise<number> {
+  const gateway = await startGateway({ OLLAMA_BASE_URL: providerUrl }, nodeArgs);
+  try {
+    return await settledRss(gateway.pid, 1500);
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/**
+ * Idle RSS of fresh gateways; with 1,000 streamable-HTTP sessions open (initialize +
+ * initialized, raw HTTP); after closing them (DELETE); and after 10,000 more opened and closed
+ * in batches. Baselines in the same run: a bare `node`, and a `node` that only imports fastmcp.
+ */
+export async function runMemory(providerUrl: string, churn = 10_000, nodeArgs: string[] = [], baselines = true): Promise<MemoryResult> {
+  const bareNodeBytes = baselines ? await childRss("") : Number.NaN;
+  const fastmcpImportBytes = baselines ? await childRss("await import('fastmcp');") : Number.NaN;
+  const importWithFastmcpBytes: Record<string, number> = {};
+  for (const dep of baselines ? ["openai", "undici", "prom-client"] : []) importWithFastmcpBytes[dep] = await childRss(`await import('fastmcp'); await import('${dep}');`);
+  const idles = [await idleGatewayRss(providerUrl, nodeArgs), await idleGatewayRss(providerUrl, nodeArgs)];
+  const gateway = await startGateway({ OLLAMA_BASE_URL: providerUrl }, nodeArgs);
+  try {
+    const churnedGatewayIdleBytes = await settledRss(gateway.pid, 1500);
+    const idleBytes = median([...idles, churnedGatewayIdleBytes]);
+    const open = await pool(1000, 16, () => openSession(gateway.url));
+    const with1000OpenBytes = await settledRss(gateway.pid, 1000);
+    const with1000Open = await openSessionsGauge(gateway.url);
+    await pool(open.length, 16, (i) => closeSession(gateway.url, open[i]!));
+    const after1000ClosedBytes = await settledRss(gateway.pid, 1000);
+    const started = performance.now();
+    await pool(churn, 16, async () => closeSession(gateway.url, await openSession(gateway.url)));
+    const sessionsPerSecond = Math.round(churn / ((performance.now() - started) / 1000));
+    const after10000OpenedClosedBytes = await settledRss(gateway.pid, 2000);
+    const openSessionsReported = { with1000Open, afterChurn: await openSessionsGauge(gateway.url) };
+    log(`  memory${nodeArgs.length ? ` (${nodeArgs.join(" ")})` : ""}: idle ${(idleBytes / 1048576).toFixed(1)} MB (this one ${(churnedGatewayIdleBytes / 1048576).toFixed(1)} MB), 1000 open ${(with1000OpenBytes / 1048576).toFixed(1)} MB, after ${churn} ${(after10000OpenedClosedBytes / 1048576).toFixed(1)} MB`);
+    return { bareNodeBytes, fastmcpImportBytes, importWithFastmcpBytes, idleBytes, churnedGatewayIdleBytes, with1000OpenBytes, after1000ClosedBytes, after10000OpenedClosedBytes, sessionsPerSecond, openSessionsReported, rawStderrLines: gateway.rawStderrLines() };
+  } finally {
+    await gateway.stop();
+  }
+}

@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { nowMs, sleep } from "./stats.js";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const TSX = ["--import", import.meta.resolve("tsx")];
+
+/** Every child this process started, killed on exit whatever happens, so a failed run leaves nothing behind. */
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+});
+
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+/** The server as users run it: the built dist/index.js, or the sources through tsx when there is no build. */
+/** True while the installed fastmcp still waits `await delay(1)` after every tool call (the "fastmcp tool delay" change not applied). */
+export function fastmcpHasToolDelay(): boolean {
+  const dist = dirname(fileURLToPath(import.meta.resolve("fastmcp")));
+  return readdirSync(dist).some((file) => file.endsWith(".js") && readFileSync(join(dist, file), "utf8").includes("await delay(1);"));
+}
+
+export function serverEntry(): { args: string[]; kind: string } {
+  const built = `${ROOT}dist/index.js`;
+  return existsSync(built) ? { args: [built], kind: "dist/index.js (pnpm build)" } : { args: [...TSX, `${ROOT}src/index.ts`], kind: "src/index.ts via tsx" };
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Resident set size of a process, from /proc/<pid>/status (VmRSS), in bytes. */
+export function rssOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) * 1024 : Number.NaN;
+}
+
+/** CPU time a process has used so far, from /proc/<pid>/schedstat, in ms. */
+export function cpuMsOf(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
+}
+
+/** Environment for a child server: ours only, run from an empty folder so no .env is read. */
+export function gatewayEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    RATE_LIMIT_PER_MINUTE: "0",
+    MAX_SESSIONS: "1000000",
+    OLLAMA_CONCURRENCY: "64",
+    LLM_QUEUE_MAX: "10000",
+    ...extra,
+  };
+}
+
+/** rawStderrLines: lines the server wrote to stderr that are not JSON log lines (dependencies printing directly). */
+export type Gateway = { url: string; pid: number; child: ChildProcess; rawStderrLines(): number; stop(): Promise<void> };
+
+export async function waitHealthy(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = nowMs() + timeoutMs;
+  while (nowMs() < deadline) {
+    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await sleep(5);
+  }
+  throw new Error(`no 200 from ${url}/health within ${timeoutMs} ms`);
+}
+
+/** Starts the gateway in its own process on a free loopback port, LOG_LEVEL=warn, and waits for /health. */
+export async function startGateway(extra: Record<string, string>, nodeArgs: string[] = []): Promise<Gateway> {
+  const port = await freePort();
+  const child = track(spawn(process.execPath, [...nodeArgs, ...serverEntry().args], { cwd: tmpdir(), env: gatewayEnv({ PORT: String(port), ...extra }), stdio: ["ignore", "ignore", "pipe"] }));
+  let stderr = "";
+  let raw = 0;
+  child.stderr!.on("data", (chunk: Buffer) => {
+    const text = chunk.toString("utf8");
+    raw += text.split("\n").filter((line) => line.trim() && !line.startsWith("{")).length;
+    stderr = (stderr + text).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await Promise.race([
+    waitHealthy(url),
+    new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`gateway exited (${code}): ${stderr}`)))),
+  ]);
+  return { url, pid: child.pid!, child, rawStderrLines: () => raw, stop: () => stopChild(child) };
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export type Helper = { url: string; pid: number; stop(): Promise<void> };
+
+/** Starts one of the bench's helper servers (a .ts file in bench/) in its own process; it prints {"port":N}. */
+async function startHelper(file: string, env: Record<string, string>): Promise<Helper> {
+  const child = track(spawn(process.execPath, [...TSX, `${ROOT}bench/${file}`], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "inherit"] }));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString("utf8")) as { port: number }).port));
+    child.once("exit", (code) => reject(new Error(`${file} exited (${code})`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+/** The provider stand-in (bench/standIn.ts): fixed latency, streamed tokens. */
+export function startStandIn(options: { firstTokenMs: number; tokens: number; tokenMs: number }): Promise<Helper> {
+  return startHelper("standIn.ts", { STANDIN_FIRST_TOKEN_MS: String(options.firstTokenMs), STANDIN_TOKENS: String(options.tokens), STANDIN_TOKEN_MS: String(options.tokenMs) });
+}
+
+/** A bare HTTP pass-through to the provider (bench/passThrough.ts): the floor for any process in the middle. */
+export function startPassThrough(providerUrl: string): Promise<Helper> {
+  return startHelper("passThrough.ts", { PROVIDER_URL: providerUrl });
+}

@@ -1,0 +1,38 @@
+import type { Applied } from "./applied.js";
+import type { ColdStartResult } from "./coldStart.js";
+import type { ContainerResult } from "./container.js";
+import type { InitializeResult } from "./initialize.js";
+import type { LongAnswerRow } from "./longAnswer.js";
+import type { MemoryResult } from "./memory.js";
+import type { OllamaResult } from "./ollama.js";
+import type { LevelResult } from "./overhead.js";
+import type { ProviderClientResult } from "./providerClient.js";
+import type { StandInOptions } from "./standIn.js";
+
+/** Everything one `pnpm bench` run measured; written as BENCHMARKS.json. */
+export type BenchResults = {
+  machine: { cpu: string; cores: number; memoryGiB: number; node: string; os: string; commit: string; date: string };
+  settings: {
+    standIn: StandInOptions;
+    gatewayEntry: string;
+    gatewayEnv: Record<string, string>;
+    quick: boolean;
+    /** Whether the installed fastmcp still waits 1 ms after every tool call (then the preview gateway runs too). */
+    fastmcpToolDelay: boolean;
+    durationSeconds?: number;
+  };
+  overhead: LevelResult[];
+  providerClient: ProviderClientResult;
+  longAnswers: LongAnswerRow[];
+  initialize: InitializeResult;
+  coldStart: ColdStartResult;
+  memory: MemoryResult;
+  /** Memory of a gateway started with the proposed V8 flag. */
+  memoryPreview: MemoryResult & { nodeArgs: string[] };
+  container: ContainerResult;
+  ollama: OllamaResult;
+  /** Which of the proposed changes the measured tree already has. */
+  applied: Applied;
+};
+
+export type Verdict = { id: string; what: string; target: string; measured: string; pass: boolean };
