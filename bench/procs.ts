@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs, sleep } from "./stats.js";
+import { freePort } from "../test/support/ports.js";
+export { freePort };
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSX = ["--import", import.meta.resolve("tsx")];
@@ -31,14 +32,6 @@ export function fastmcpHasToolDelay(): boolean {
 export function serverEntry(): { args: string[]; kind: string } {
   const built = `${ROOT}dist/index.js`;
   return existsSync(built) ? { args: [built], kind: "dist/index.js (pnpm build)" } : { args: [...TSX, `${ROOT}src/index.ts`], kind: "src/index.ts via tsx" };
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Resident set size of a process, from /proc/<pid>/status (VmRSS), in bytes. */

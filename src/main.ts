@@ -19,7 +19,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const app = createAppContext(config, logger);
   const mcp = createMcpServer(app);
   app.sessions.count = () => mcp.sessions.length;
-  const state = { draining: false, openSessions: () => mcp.sessions.length };
+  const state = { draining: false };
   let http: HttpListener | undefined;
   if (config.transport === "stdio") {
     await mcp.start({ transportType: "stdio" });

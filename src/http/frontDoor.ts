@@ -19,7 +19,7 @@ function opensSession(req: IncomingMessage, path: string): boolean {
   return (path === "/mcp" && req.method === "POST" && !req.headers["mcp-session-id"]) || (path === "/sse" && req.method === "GET");
 }
 
-export type DoorState = { draining: boolean; openSessions: () => number };
+export type DoorState = { draining: boolean };
 
 /**
  * Everything HTTP that is ours rather than fastmcp's, in order: open probes; then for the MCP
@@ -47,7 +47,7 @@ export function createFrontDoor(app: AppContext, state: DoorState): FrontDoor {
     if (Number(req.headers["content-length"] ?? 0) > security.maxBodyBytes) {
       return { status: 413, message: `The request body is larger than ${security.maxBodyBytes} bytes (MAX_BODY_BYTES).` };
     }
-    if (opensSession(req, path) && state.openSessions() >= security.maxSessions) {
+    if (opensSession(req, path) && app.sessions.count() >= security.maxSessions) {
       return { status: 503, message: `Too many open sessions (${security.maxSessions}, MAX_SESSIONS). Try again shortly.`, headers: { "retry-after": "5" } };
     }
     return undefined;

@@ -64,7 +64,7 @@ export class LlmGateway {
         const { result, retries } = await this.withRetries(target, target === primary ? call : ollamaOptionsOnlyFor(target, call));
         return { ...result, provider: target.provider.name, qualifiedName: target.qualifiedName, retries, fellBackFrom };
       } catch (error) {
-        const failure = error instanceof LlmError ? error : toLlmError(error, { provider: target.provider.name, baseUrl: "", model: target.model });
+        const failure = asLlmError(error, target);
         if (FINAL.has(failure.kind) && target === primary) throw failure;
         firstError ??= failure;
         fellBackFrom.push({ model: target.qualifiedName, reason: failure.message });
@@ -93,7 +93,7 @@ export class LlmGateway {
         this.options.observer?.result(target.provider.name, result);
         return { result, retries: attempt };
       } catch (error) {
-        const failure = error instanceof LlmError ? error : toLlmError(error, { provider: target.provider.name, baseUrl: "", model: target.model });
+        const failure = asLlmError(error, target);
         this.options.observer?.error(target.provider.name, failure);
         const decision = decideRetry(failure, attempt, this.options.policy);
         if (!decision.retry || call.signal?.aborted) throw failure;
@@ -104,6 +104,10 @@ export class LlmGateway {
       }
     }
   }
+}
+
+function asLlmError(error: unknown, target: ResolvedModel): LlmError {
+  return toLlmError(error, { provider: target.provider.name, baseUrl: "", model: target.model });
 }
 
 function rejectForeignOptions(target: ResolvedModel, call: ChatCall): void {

@@ -1,5 +1,5 @@
 import { StreamAccumulator } from "./accumulator.js";
-import { LlmError, modelNotFound, toLlmError, type ErrorContext } from "./errors.js";
+import { LlmError, modelNotFound, parseRetryAfter, toLlmError, type ErrorContext } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { ndjsonLines } from "./ndjson.js";
 import { StreamWatch, type StreamLimits } from "./streamWatch.js";
@@ -42,8 +42,8 @@ async function post(native: Native, path: string, body: unknown, signal: AbortSi
   });
   if (!response.ok || !response.body) {
     const error = ollamaHttpError(response.status, await response.text(), context);
-    const retryAfter = response.headers.get("retry-after");
-    if (retryAfter) Object.assign(error.details, { retryAfterMs: Number(retryAfter) * 1000 || undefined });
+    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+    if (retryAfterMs !== undefined) Object.assign(error.details, { retryAfterMs });
     throw error;
   }
   return response.body as ReadableStream<Uint8Array>;

@@ -1,12 +1,13 @@
 import type { ChildProcess } from "node:child_process";
 import { accessSync, constants } from "node:fs";
-import net from "node:net";
 import { delimiter, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { collect, spawnServer } from "../support/spawn.js";
+import { freePort } from "../support/ports.js";
+export { freePort };
 
 /** Helpers shared by the scale, fault, replica and secret tests under test/scale/. */
 
@@ -74,15 +75,6 @@ export function findExecutable(name: string): string | undefined {
     }
   }
   return undefined;
-}
-
-/** A loopback TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export type ChildServer = { child: ChildProcess; url: string; port: number; output: ReturnType<typeof collect> };
