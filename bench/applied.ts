@@ -14,8 +14,8 @@ export type Applied = {
   progressLinear: boolean;
   /** No unstructured lines from dependencies on the server's stderr. */
   quietDependencies: boolean;
-  /** The openai SDK is no longer a dependency. */
-  openaiDropped: boolean;
+  /** Ollama is reached through our own streaming client (src/llm/chatCompletions.ts), not the openai SDK. */
+  ownProviderClient: boolean;
   /** The image / start script caps V8's young generation. */
   semiSpaceCapped: boolean;
   /** Node's on-disk compile cache is on (Dockerfile or src/index.ts). */
@@ -38,7 +38,7 @@ export function detectApplied(fastmcpStillDelays: boolean, longAnswers: LongAnsw
     fastmcpToolDelay: !fastmcpStillDelays,
     progressLinear: linear(longAnswers),
     quietDependencies: memory.rawStderrLines === 0,
-    openaiDropped: manifest.dependencies !== undefined && !("openai" in manifest.dependencies),
+    ownProviderClient: read("src/llm/chatCompletions.ts") !== "" && !/from "openai"/.test(read("src/llm/ollama.ts")),
     semiSpaceCapped: /max-semi-space-size/.test(read("Dockerfile")) || /max-semi-space-size/.test(manifest.scripts?.start ?? ""),
     compileCache: /NODE_COMPILE_CACHE/.test(read("Dockerfile")) || /enableCompileCache/.test(read("src/index.ts")),
   };

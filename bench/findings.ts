@@ -28,8 +28,8 @@ function latencyCause(r: BenchResults): string {
   const pc = r.providerClient;
   const t = now?.paths.mcp?.timeline;
   const floor = now?.added.proxy;
-  const sdk = r.applied.openaiDropped
-    ? "2. **The provider leg** no longer goes through the openai SDK in this tree (see section 1, provider client, for what that SDK cost)."
+  const sdk = r.applied.ownProviderClient
+    ? `2. **The openai SDK on the provider leg — replaced in this tree.** Ollama's stream went through \`openai\` over undici's fetch (web streams, async iterators, header objects); a --cpu-prof profile of the gateway put 12 % of its CPU in the openai package and 11 % more in undici's fetch. src/llm/chatCompletions.ts now sends it with undici.request and src/llm/sse.ts: in this run's micro-benchmark ${pc.sdk.cpuPerCallMs} ms of CPU per 10-token call through the SDK against ${pc.plain.cpuPerCallMs} ms (bench/providerClient.ts).`
     : `2. **The openai SDK on the provider leg.** src/llm/openaiChat.ts streams through \`openai\` over undici's fetch (web streams, async iterators, header objects): in this run ${pc.sdk.p50Ms} ms and ${pc.sdk.cpuPerCallMs} ms CPU per 10-token call, against ${pc.plain.p50Ms} ms and ${pc.plain.cpuPerCallMs} ms with undici.request and a 20-line SSE parser on the same Agent (bench/providerClient.ts). In a --cpu-prof profile of the gateway under load, the openai package was 12 % of its CPU and undici's fetch another 11 %. Fix: ours — see **provider client** below.`;
   return [
     "### Added latency at concurrency 1",
@@ -42,7 +42,7 @@ function latencyCause(r: BenchResults): string {
     sdk,
     "3. **The MCP layer itself.** fastmcp + mcp-proxy: each POST becomes a WHATWG Request and Response through an embedded @hono/node-server adapter, then goes through two SDK generations (@modelcontextprotocol/server 2.x transport under mcp-proxy, @modelcontextprotocol/sdk 1.x Server under fastmcp), with zod validation of the arguments and of the result. Profiled: ~0.65 ms from the end of the request body to our tool's `execute` on an idle gateway, plus the client SDK's own work. Not ours to fix inside this project short of replacing fastmcp's HTTP layer with the SDK's StreamableHTTPServerTransport on node:http (~0.5 ms per `add` call there, measured while writing this).",
     "",
-    "What remains: 2 (ours, proposed) and 3 (the framework). p99 adds the tail of three processes sharing 2 cores (GC pauses, scheduling) and follows p50 down as the fixed costs go.",
+    `What remains: ${r.applied.ownProviderClient ? "3, the framework" : "2 (ours, proposed) and 3 (the framework)"}. p99 adds the tail of three processes sharing 2 cores (GC pauses, scheduling) and follows p50 down as the fixed costs go.`,
   ].join("\n");
 }
 
@@ -54,7 +54,7 @@ function throughputCause(r: BenchResults): string {
   const rate = [...direct.throughputPerSecond].sort((a, b) => a - b)[Math.floor(direct.throughputPerSecond.length / 2)]!;
   const perCall = mcp.cpuPerCallMs.gateway + mcp.cpuPerCallMs.client + mcp.cpuPerCallMs.provider;
   const floor = c64?.throughputRatio.proxy;
-  const saving = r.applied.openaiDropped ? "" : ` Dropping the openai SDK (**provider client**) saves ~${round(r.providerClient.sdk.cpuPerCallMs - r.providerClient.plain.cpuPerCallMs, 2)} ms of CPU per call in the provider-client micro-benchmark; the fastmcp tool delay only ever cost wall time, not CPU.`;
+  const saving = r.applied.ownProviderClient ? "" : ` Dropping the openai SDK (**provider client**) saves ~${round(r.providerClient.sdk.cpuPerCallMs - r.providerClient.plain.cpuPerCallMs, 2)} ms of CPU per call in the provider-client micro-benchmark; the fastmcp tool delay only ever cost wall time, not CPU.`;
   return [
     "### Throughput at concurrency 64",
     "",
@@ -71,7 +71,7 @@ function firstProgressCause(r: BenchResults): string {
   return [
     "### First progress notification",
     "",
-    `Through the gateway the client sees the first token ${t?.p50} ms (p50) after the provider wrote it; direct, ${d?.p50} ms. On the way: undici fetch → the openai SDK's SSE iterator → StreamAccumulator → ProgressReporter (sent at once for the first token) → fastmcp reportProgress → the SDK transport → mcp-proxy's Response stream → res.write, then the client SDK's SSE parser. The provider leg (**provider client**) is the part that is ours; fastmcp also yields with a setImmediate after each notification.`,
+    `Through the gateway the client sees the first token ${t?.p50} ms (p50) after the provider wrote it; direct, ${d?.p50} ms. On the way: ${r.applied.ownProviderClient ? "undici.request → src/llm/sse.ts" : "undici fetch → the openai SDK's SSE iterator"} → StreamAccumulator → ProgressReporter (sent at once for the first token) → fastmcp reportProgress → the SDK transport → mcp-proxy's Response stream → res.write, then the client SDK's SSE parser. ${r.applied.ownProviderClient ? "The provider leg is ours and already lean; the rest is the MCP layer's (fastmcp also yields with a setImmediate after each notification) and the client SDK's." : "The provider leg (**provider client**) is the part that is ours; fastmcp also yields with a setImmediate after each notification."}`,
   ].join("\n");
 }
 
@@ -80,7 +80,7 @@ function memoryCause(r: BenchResults, idleMiss: boolean, churnMiss: boolean): st
   const p = r.memoryPreview;
   const flag = p.nodeArgs.join(" ");
   const deps = Object.entries(m.importWithFastmcpBytes).map(([dep, bytes]) => `${dep} ${signed(mib(bytes - m.fastmcpImportBytes))} MB`).join(", ");
-  const idle = `**Idle RSS.** Our dependencies on top of fastmcp, each measured alone in this run: ${deps}. The openai SDK only streams chat completions and lists models (src/llm/openaiChat.ts, src/llm/openai.ts): **provider client** removes it. V8 also sizes the young generation from the machine's memory (new space at 64 MB idle and 128 MB after load on this 24 GiB machine, from v8.getHeapSpaceStatistics()): started with ${flag}, the idle gateway is ${mib(p.idleBytes)} MB instead of ${mib(m.idleBytes)} MB, ${mib(p.idleBytes - m.fastmcpImportBytes)} MB above the fastmcp-only process (**young generation**).`;
+  const idle = `**Idle RSS.** Our dependencies on top of fastmcp, each measured alone in this run: ${deps}. ${r.applied.ownProviderClient ? "The openai SDK is loaded only on the first cloud call (src/llm/openai.ts), so this idle gateway (no OPENAI_API_KEY) does not carry it; one that serves cloud models does." : "The openai SDK only streams chat completions and lists models: **provider client** removes it from servers that use no cloud model."} V8 also sizes the young generation from the machine's memory (new space at 64 MB idle and 128 MB after load on this 24 GiB machine, from v8.getHeapSpaceStatistics()): started with ${flag}, the idle gateway is ${mib(p.idleBytes)} MB instead of ${mib(m.idleBytes)} MB, ${mib(p.idleBytes - m.fastmcpImportBytes)} MB above the fastmcp-only process (**young generation**).`;
   const churn = `**RSS after 10,000 sessions.** Not a leak: the server's own session gauge is back to ${m.openSessionsReported.afterChurn}, and with --expose-gc and a forced full GC the live JS heap after 10,000 sessions was within ~3 MB of idle (40 → 43 MB) while RSS stayed near 390 MB. The RSS is V8 heap pages (256 kB anonymous mappings from V8's MemoryAllocator::AllocatePage, seen with strace -k) that stay resident once the sessions are gone; V8's own statistics count far fewer (heapTotal ~176 MB, ~57 MB with the young generation capped). Neither forced full GCs, nor 45 s of idling (V8's memory reducer starts after 8 s), nor --single-threaded-gc, --no-concurrent-marking/--no-concurrent-sweeping or the JIT flags gave them back. The high-water mark comes from the allocation per session inside fastmcp and mcp-proxy (a FastMCPSession, an SDK Server with every handler, two transports: ~36 kB live per open session and far more garbage). With the young generation capped (${flag}) it was ${mib(p.after10000OpenedClosedBytes)} MB after the churn in this run (${Math.round((p.after10000OpenedClosedBytes / p.churnedGatewayIdleBytes) * 100)} % of that gateway's idle ${mib(p.churnedGatewayIdleBytes)} MB). What remains needs less allocation per session in fastmcp/mcp-proxy, or stateless mode (MCP_STATELESS=true), which keeps no sessions. The growth is bounded: it levelled off after ~5,000 sessions (390–400 MB at 5,000 and at 10,000).`;
   return ["### Memory", "", ...(idleMiss ? [idle, ""] : []), ...(churnMiss ? [churn] : [])].join("\n");
 }
@@ -88,7 +88,7 @@ function memoryCause(r: BenchResults, idleMiss: boolean, churnMiss: boolean): st
 function coldStartCause(r: BenchResults): string {
   const c = r.coldStart;
   const ours = Math.round(c.toHealthyMs.p50 - c.fastmcpImportMs.p50);
-  return `### Cold start\n\n${Math.round(c.toHealthyMs.p50)} ms to healthy, of which importing fastmcp alone is ${Math.round(c.fastmcpImportMs.p50)} ms (a bare node: ${Math.round(c.bareNodeMs.p50)} ms): the rest, ${ours} ms, is ours — mostly our other imports (openai ~80 ms, undici ~60 ms, prom-client ~30 ms when each is imported alone). fastmcp's import time moves with the machine's load (240–360 ms across this benchmark's runs), so the 500 ms target sits close to the floor. **provider client** removes the openai import, and **compile cache** took another ~40 ms (8 %) off in a side-by-side test here.`;
+  return `### Cold start\n\n${Math.round(c.toHealthyMs.p50)} ms to healthy, of which importing fastmcp alone is ${Math.round(c.fastmcpImportMs.p50)} ms (a bare node: ${Math.round(c.bareNodeMs.p50)} ms): the rest, ${ours} ms, is ours — mostly our other imports (${r.applied.ownProviderClient ? "" : "openai ~80 ms, "}undici ~60 ms, prom-client ~30 ms when each is imported alone). fastmcp's import time moves with the machine's load (240–360 ms across this benchmark's runs), so the 500 ms target sits close to the floor. ${r.applied.ownProviderClient ? "The openai import is gone from start-up (**provider client**)" : "**provider client** removes the openai import"}, and **compile cache** took another ~40 ms (8 %) off in a side-by-side test here.`;
 }
 
 export function findings(r: BenchResults): string {

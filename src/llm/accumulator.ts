@@ -53,9 +53,8 @@ export class StreamAccumulator {
     this.watch.dispose();
     const ours = this.watch.failure(this.context.provider, this.request.model);
     if (ours) return ours;
-    if (error instanceof LlmError) return error;
     const mapped = toLlmError(error, { ...this.context, model: this.request.model });
-    if (this.pieces > 0 && (mapped.kind === "unreachable" || mapped.kind === "provider_error") && mapped.details.status === undefined) {
+    if (this.pieces > 0 && mapped.kind === "unreachable") {
       return new LlmError(
         "interrupted",
         `The connection to ${this.context.provider} at ${this.context.baseUrl} broke after ${this.pieces} streamed pieces of '${this.request.model}'s answer.`,

@@ -1,4 +1,3 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { redactText } from "../secrets.js";
 import type { ProviderName } from "./types.js";
 
@@ -56,7 +55,7 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function unreachable(context: ErrorContext, code: string | undefined): LlmError {
+export function unreachable(context: ErrorContext, code: string | undefined): LlmError {
   const hint =
     context.provider === "ollama"
       ? "Start Ollama with `ollama serve` (or start its container), or set OLLAMA_BASE_URL to where it listens."
@@ -75,37 +74,40 @@ export function modelNotFound(context: ErrorContext & { model: string }): LlmErr
   });
 }
 
-function providerMessage(error: APIError): string {
-  const body = error.error as { message?: unknown; error?: unknown } | undefined;
-  const text = typeof body?.message === "string" ? body.message : typeof body?.error === "string" ? body.error : error.message;
-  return text.slice(0, 300);
+/** The message in an error body: Ollama's `{"error": "..."}`, OpenAI's `{"error": {"message": "..."}}`, or the text itself. */
+export function errorBodyMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
+    const error = parsed.error as { message?: unknown } | string | undefined;
+    const message = typeof error === "string" ? error : typeof error?.message === "string" ? error.message : parsed.message;
+    if (typeof message === "string") return message.slice(0, 300);
+  } catch {
+    // not JSON: the raw text
+  }
+  return body.trim().slice(0, 300);
+}
+
+/** Maps a provider's non-2xx answer into an LlmError: 404 model not found, 401/403, 429 (with Retry-After), other 4xx, 5xx. */
+export function httpStatusError(status: number, message: string, retryAfterMs: number | undefined, context: ErrorContext): LlmError {
+  const details = { provider: context.provider, model: context.model, status, retryAfterMs };
+  const said = message || "no details";
+  if (status === 404 && /not found/i.test(message) && context.model) return modelNotFound({ ...context, model: context.model });
+  if (status === 401 || status === 403) {
+    const variable = context.provider === "openai" ? "OPENAI_API_KEY" : "the provider's credentials";
+    return new LlmError("auth", `${context.provider} refused the credentials (${status}: ${said}). Check ${variable}.`, details);
+  }
+  if (status === 429) return new LlmError("rate_limited", `${context.provider} is rate limiting requests (429: ${said}). Try again shortly.`, details);
+  if (status >= 400 && status < 500) return new LlmError("bad_request", `${context.provider} rejected the request (${status}: ${said}).`, details);
+  return new LlmError("provider_error", `${context.provider} failed (${status}: ${said}).`, details);
 }
 
 /** Maps anything a provider call threw into an LlmError. */
 export function toLlmError(error: unknown, context: ErrorContext): LlmError {
   if (error instanceof LlmError) return error;
   const details = { provider: context.provider, model: context.model };
-  if (error instanceof APIUserAbortError || (error as { name?: string })?.name === "AbortError") {
-    return new LlmError("cancelled", "The request was cancelled before the model answered.", details);
-  }
-  if (error instanceof APIConnectionTimeoutError || (error as { name?: string })?.name === "TimeoutError") {
-    return new LlmError("timeout", `${context.provider} at ${context.baseUrl} did not answer in time.`, details);
-  }
-  if (error instanceof APIConnectionError) return unreachable(context, networkCode(error));
-  if (error instanceof APIError && error.status !== undefined) {
-    const message = providerMessage(error);
-    const status = error.status;
-    const retryAfterMs = parseRetryAfter(error.headers?.get("retry-after"));
-    const withStatus = { ...details, status, retryAfterMs };
-    if (status === 404 && /not found/i.test(message) && context.model) return modelNotFound({ ...context, model: context.model });
-    if (status === 401 || status === 403) {
-      const variable = context.provider === "openai" ? "OPENAI_API_KEY" : "the provider's credentials";
-      return new LlmError("auth", `${context.provider} refused the credentials (${status}: ${message}). Check ${variable}.`, withStatus);
-    }
-    if (status === 429) return new LlmError("rate_limited", `${context.provider} is rate limiting requests (429: ${message}). Try again shortly.`, withStatus);
-    if (status >= 400 && status < 500) return new LlmError("bad_request", `${context.provider} rejected the request (${status}: ${message}).`, withStatus);
-    return new LlmError("provider_error", `${context.provider} failed (${status}: ${message}).`, withStatus);
-  }
+  const name = (error as { name?: string })?.name;
+  if (name === "AbortError") return new LlmError("cancelled", "The request was cancelled before the model answered.", details);
+  if (name === "TimeoutError") return new LlmError("timeout", `${context.provider} at ${context.baseUrl} did not answer in time.`, details);
   const code = networkCode(error);
   if (code) return unreachable(context, code);
   const cause = (error as { cause?: unknown })?.cause;

@@ -1,7 +1,17 @@
-import { Agent, fetch as undiciFetch } from "undici";
+import { Agent, fetch as undiciFetch, request as undiciRequest, type Dispatcher } from "undici";
 
+export type HttpRequest = { method: "GET" | "POST"; headers?: Record<string, string>; body?: string; signal?: AbortSignal };
+
+/** A status, the headers, and a body to read as text or to stream (an async iterable of bytes). */
+export type HttpResponse = Dispatcher.ResponseData;
+
+/**
+ * One keep-alive pool for every provider call. `request` is what our own clients use (Ollama, and
+ * streamed chat completions): undici's lean API, no WHATWG streams. `fetch` is the same pool shaped
+ * like the global fetch, for the openai SDK.
+ */
 export type HttpClient = {
-  /** undici's fetch bound to a keep-alive pool; shaped like the global fetch for the openai SDK. */
+  request(url: string, init: HttpRequest): Promise<HttpResponse>;
   fetch: typeof globalThis.fetch;
   close(): Promise<void>;
 };
@@ -17,5 +27,15 @@ export function createHttpClient(options: { connectTimeoutMs: number }): HttpCli
   });
   const boundFetch = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
     undiciFetch(input, { ...init, dispatcher })) as unknown as typeof globalThis.fetch;
-  return { fetch: boundFetch, close: () => dispatcher.close() };
+  return {
+    request: (url, init) => undiciRequest(url, { ...init, dispatcher }),
+    fetch: boundFetch,
+    close: () => dispatcher.close(),
+  };
+}
+
+/** A header's single value (undici gives repeated headers as an array). */
+export function headerValue(headers: HttpResponse["headers"], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -1,5 +1,5 @@
 /** Yields each JSON line of a newline-delimited JSON body as it arrives. */
-export async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+export async function* ndjsonLines(body: AsyncIterable<Uint8Array>): AsyncGenerator<unknown> {
   const decoder = new TextDecoder();
   let buffered = "";
   for await (const chunk of body) {

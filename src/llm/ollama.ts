@@ -1,8 +1,7 @@
-import OpenAI from "openai";
-import { LlmError, toLlmError } from "./errors.js";
+import { overHttp, streamChatCompletion, type OpenChunks } from "./chatCompletions.js";
+import { errorBodyMessage, httpStatusError, LlmError, toLlmError } from "./errors.js";
 import type { HttpClient } from "./http.js";
-import { nativeChat, ollamaHttpError, pull, type PullProgress } from "./ollamaNative.js";
-import { openaiCompatibleChat } from "./openaiChat.js";
+import { nativeChat, pull, type PullProgress } from "./ollamaNative.js";
 import type { StreamLimits } from "./streamWatch.js";
 import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness } from "./types.js";
 
@@ -37,22 +36,22 @@ export function sameOllamaModel(a: string, b: string): boolean {
 export class OllamaProvider implements LlmProvider {
   readonly name = "ollama" as const;
   readonly isLocal = true;
-  private readonly client: OpenAI;
+  private readonly chatCompletions: OpenChunks;
 
   constructor(private readonly options: { baseUrl: string; http: HttpClient; limits: StreamLimits; pullLimits: StreamLimits }) {
-    this.client = new OpenAI({ baseURL: `${options.baseUrl}/v1`, apiKey: "ollama", maxRetries: 0, timeout: options.limits.totalMs, fetch: options.http.fetch });
+    this.chatCompletions = overHttp(options.http, `${options.baseUrl}/v1`, { provider: this.name, baseUrl: options.baseUrl });
   }
 
   get baseUrl(): string {
     return this.options.baseUrl;
   }
 
-  /** The OpenAI-compatible /v1 by default; the native /api/chat when an option only it knows is set. */
+  /** The OpenAI-compatible /v1 (our own small client) by default; the native /api/chat when an option only it knows is set. */
   chat(request: ChatRequest): Promise<ChatResult> {
     if (request.think !== undefined || request.numCtx !== undefined || request.keepAlive !== undefined) {
       return nativeChat(this.options, request, this.options.limits);
     }
-    return openaiCompatibleChat(this.client, request, { provider: this.name, baseUrl: this.options.baseUrl, limits: this.options.limits });
+    return streamChatCompletion(this.chatCompletions, request, { provider: this.name, baseUrl: this.options.baseUrl, limits: this.options.limits });
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelSummary[]> {
@@ -106,20 +105,21 @@ export class OllamaProvider implements LlmProvider {
   /** Ollama's native API, for what its /v1 endpoints lack. */
   private async nativeJson(method: "GET" | "POST", path: string, body?: { model?: string; [key: string]: unknown }, signal?: AbortSignal): Promise<unknown> {
     const context = { provider: this.name, baseUrl: this.options.baseUrl, model: body?.model };
-    let response: Response;
+    let status: number;
     let text: string;
     try {
-      response = await this.options.http.fetch(`${this.options.baseUrl}${path}`, {
+      const response = await this.options.http.request(`${this.options.baseUrl}${path}`, {
         method,
         headers: body === undefined ? undefined : { "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: signal ?? AbortSignal.timeout(this.options.limits.totalMs),
       });
-      text = await response.text();
+      status = response.statusCode;
+      text = await response.body.text();
     } catch (error) {
       throw toLlmError(error, context);
     }
-    if (!response.ok) throw ollamaHttpError(response.status, text, context);
+    if (status >= 300) throw httpStatusError(status, errorBodyMessage(text), undefined, context);
     try {
       return JSON.parse(text);
     } catch {

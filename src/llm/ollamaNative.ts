@@ -1,6 +1,6 @@
 import { StreamAccumulator } from "./accumulator.js";
-import { LlmError, modelNotFound, parseRetryAfter, toLlmError, type ErrorContext } from "./errors.js";
-import type { HttpClient } from "./http.js";
+import { errorBodyMessage, httpStatusError, LlmError, parseRetryAfter, toLlmError, type ErrorContext } from "./errors.js";
+import { headerValue, type HttpClient } from "./http.js";
 import { ndjsonLines } from "./ndjson.js";
 import { StreamWatch, type StreamLimits } from "./streamWatch.js";
 import type { ChatRequest, ChatResult } from "./types.js";
@@ -19,34 +19,19 @@ export type PullProgress = { status: string; completed?: number; total?: number;
 
 type Native = { baseUrl: string; http: HttpClient };
 
-/** Ollama answers errors as `{"error": "..."}`; a missing model is 404 with wording that varies. */
-export function ollamaHttpError(status: number, body: string, context: ErrorContext): LlmError {
-  let message = body.slice(0, 300);
-  try {
-    const parsed = JSON.parse(body) as { error?: unknown };
-    if (typeof parsed.error === "string") message = parsed.error.slice(0, 300);
-  } catch {
-    // not JSON: keep the raw text
-  }
-  if (status === 404 && /not found/i.test(message) && context.model) return modelNotFound({ ...context, model: context.model });
-  const kind = status === 429 ? "rate_limited" : status >= 500 ? "provider_error" : "bad_request";
-  return new LlmError(kind, `Ollama answered ${status}: ${message || "no details"}`, { provider: "ollama", model: context.model, status });
-}
-
-async function post(native: Native, path: string, body: unknown, signal: AbortSignal, context: ErrorContext): Promise<ReadableStream<Uint8Array>> {
-  const response = await native.http.fetch(`${native.baseUrl}${path}`, {
+/** A POST whose answer is streamed; a non-2xx answer becomes an LlmError with Ollama's own words. */
+async function post(native: Native, path: string, body: unknown, signal: AbortSignal, context: ErrorContext): Promise<AsyncIterable<Uint8Array>> {
+  const response = await native.http.request(`${native.baseUrl}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
     signal,
   });
-  if (!response.ok || !response.body) {
-    const error = ollamaHttpError(response.status, await response.text(), context);
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
-    if (retryAfterMs !== undefined) Object.assign(error.details, { retryAfterMs });
-    throw error;
+  if (response.statusCode >= 300) {
+    const message = errorBodyMessage(await response.body.text());
+    throw httpStatusError(response.statusCode, message, parseRetryAfter(headerValue(response.headers, "retry-after")), context);
   }
-  return response.body as ReadableStream<Uint8Array>;
+  return response.body;
 }
 
 /** POST /api/chat, streamed: the only way to set `think`, `num_ctx` and `keep_alive`. */

@@ -73,6 +73,13 @@ describe("retries", () => {
     expect(result.structuredContent).toMatchObject({ answer: "Echo from qwen3:4b: one two three", retries: 1 });
   });
 
+  it("reports an error event sent mid-stream on /v1 (status 200) clearly", async () => {
+    s.ollama.behaviour.errorAfterTokens = 1;
+    const result = await callTool(s.client, "ask_llm", { prompt: "hi" });
+    expect(result.isError).toBe(true);
+    expect(result.text).toContain("ollama failed mid-answer: an error was encountered while running the model");
+  });
+
   it("reports an error line sent mid-stream (status 200) clearly", async () => {
     s.ollama.behaviour.errorAfterTokens = 1;
     const result = await callTool(s.client, "ask_llm", { prompt: "hi", num_ctx: 4096 });

@@ -1,29 +1,45 @@
-import { APIConnectionError, NotFoundError, RateLimitError } from "openai";
 import { describe, expect, it } from "vitest";
-import { networkCode, parseRetryAfter, toLlmError } from "../../src/llm/errors.js";
+import { errorBodyMessage, httpStatusError, networkCode, parseRetryAfter, toLlmError } from "../../src/llm/errors.js";
 
 const context = { provider: "ollama" as const, baseUrl: "http://ollama:11434", model: "qwen3:4b" };
 
-describe("toLlmError", () => {
+describe("httpStatusError", () => {
   it("turns a 404 'not found' into a pull hint that keeps the tag", () => {
-    const error = new NotFoundError(404, { message: 'model "qwen3:4b" not found, try pulling it first' }, undefined, new Headers());
-    const mapped = toLlmError(error, context);
+    const mapped = httpStatusError(404, 'model "qwen3:4b" not found, try pulling it first', undefined, context);
     expect(mapped.kind).toBe("model_not_found");
     expect(mapped.message).toContain("ollama pull qwen3:4b");
   });
 
+  it("keeps Retry-After from a 429 and sorts other statuses by what the user can do", () => {
+    const limited = httpStatusError(429, "slow down", 3000, context);
+    expect([limited.kind, limited.details.retryAfterMs]).toEqual(["rate_limited", 3000]);
+    expect(httpStatusError(401, "bad key", undefined, { ...context, provider: "openai" }).message).toContain("Check OPENAI_API_KEY");
+    expect(httpStatusError(400, "invalid temperature", undefined, context).kind).toBe("bad_request");
+    expect(httpStatusError(404, "no such route", undefined, context).kind).toBe("bad_request");
+    expect(httpStatusError(503, "", undefined, context).message).toBe("ollama failed (503: no details).");
+  });
+});
+
+describe("errorBodyMessage", () => {
+  it("reads Ollama's and OpenAI's error bodies, and plain text", () => {
+    expect(errorBodyMessage('{"error":"model runner crashed"}')).toBe("model runner crashed");
+    expect(errorBodyMessage('{"error":{"message":"quota exhausted","type":"insufficient_quota"}}')).toBe("quota exhausted");
+    expect(errorBodyMessage("<html>bad gateway</html>\n")).toBe("<html>bad gateway</html>");
+    expect(errorBodyMessage("x".repeat(1000))).toHaveLength(300);
+  });
+});
+
+describe("toLlmError", () => {
   it("names the URL and the system error for a refused connection", () => {
-    const cause = Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
-    const mapped = toLlmError(new APIConnectionError({ cause }), context);
+    const error = Object.assign(new Error("connect ECONNREFUSED 10.0.0.2:11434"), { code: "ECONNREFUSED" });
+    const mapped = toLlmError(error, context);
     expect(mapped.kind).toBe("unreachable");
     expect(mapped.message).toContain("http://ollama:11434 (ECONNREFUSED)");
   });
 
-  it("keeps Retry-After from a 429", () => {
-    const error = new RateLimitError(429, { message: "slow down" }, undefined, new Headers({ "retry-after": "3" }));
-    const mapped = toLlmError(error, context);
-    expect(mapped.kind).toBe("rate_limited");
-    expect(mapped.details.retryAfterMs).toBe(3000);
+  it("tells a cancel from a timeout", () => {
+    expect(toLlmError(new DOMException("aborted", "AbortError"), context).kind).toBe("cancelled");
+    expect(toLlmError(new DOMException("timed out", "TimeoutError"), context).kind).toBe("timeout");
   });
 });
 
