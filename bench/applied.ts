@@ -20,6 +20,10 @@ export type Applied = {
   semiSpaceCapped: boolean;
   /** Node's on-disk compile cache is on (Dockerfile or src/index.ts). */
   compileCache: boolean;
+  /** src/index.ts keeps V8's memory reducer working (src/memoryReducer.ts). */
+  memoryReducer: boolean;
+  /** The streamable transport keeps no per-session event store. */
+  noEventStore: boolean;
 };
 
 const read = (file: string) => (existsSync(`${ROOT}${file}`) ? readFileSync(`${ROOT}${file}`, "utf8") : "");
@@ -41,5 +45,7 @@ export function detectApplied(fastmcpStillDelays: boolean, longAnswers: LongAnsw
     ownProviderClient: read("src/llm/chatCompletions.ts") !== "" && !/from "openai"/.test(read("src/llm/ollama.ts")),
     semiSpaceCapped: /max-semi-space-size/.test(read("Dockerfile")) || /max-semi-space-size/.test(manifest.scripts?.start ?? ""),
     compileCache: /NODE_COMPILE_CACHE/.test(read("Dockerfile")) || /enableCompileCache/.test(read("src/index.ts")),
+    memoryReducer: /keepMemoryReducerWorking\(/.test(read("src/index.ts")),
+    noEventStore: /eventStore: false/.test(read("src/http/listener.ts")),
   };
 }

@@ -1,5 +1,6 @@
 import type { LevelResult } from "./overhead.js";
 import type { BenchResults } from "./results.js";
+import { SETTLE_MS } from "./memory.js";
 import { mib, round, signed } from "./stats.js";
 import { verdicts } from "./targets.js";
 
@@ -77,11 +78,14 @@ function firstProgressCause(r: BenchResults): string {
 
 function memoryCause(r: BenchResults, idleMiss: boolean, churnMiss: boolean): string {
   const m = r.memory;
-  const p = r.memoryPreview;
-  const flag = p.nodeArgs.join(" ");
+  const p = r.memoryWithoutFlags;
+  const flags = p.flags.join(" ");
   const deps = Object.entries(m.importWithFastmcpBytes).map(([dep, bytes]) => `${dep} ${signed(mib(bytes - m.fastmcpImportBytes))} MB`).join(", ");
-  const idle = `**Idle RSS.** Our dependencies on top of fastmcp, each measured alone in this run: ${deps}. ${r.applied.ownProviderClient ? "The openai SDK is loaded only on the first cloud call (src/llm/openai.ts), so this idle gateway (no OPENAI_API_KEY) does not carry it; one that serves cloud models does." : "The openai SDK only streams chat completions and lists models: **provider client** removes it from servers that use no cloud model."} V8 also sizes the young generation from the machine's memory (new space at 64 MB idle and 128 MB after load on this 24 GiB machine, from v8.getHeapSpaceStatistics()): started with ${flag}, the idle gateway is ${mib(p.idleBytes)} MB instead of ${mib(m.idleBytes)} MB, ${mib(p.idleBytes - m.fastmcpImportBytes)} MB above the fastmcp-only process (**young generation**).`;
-  const churn = `**RSS after 10,000 sessions.** Not a leak: the server's own session gauge is back to ${m.openSessionsReported.afterChurn}, and with --expose-gc and a forced full GC the live JS heap after 10,000 sessions was within ~3 MB of idle (40 → 43 MB) while RSS stayed near 390 MB. The RSS is V8 heap pages (256 kB anonymous mappings from V8's MemoryAllocator::AllocatePage, seen with strace -k) that stay resident once the sessions are gone; V8's own statistics count far fewer (heapTotal ~176 MB, ~57 MB with the young generation capped). Neither forced full GCs, nor 45 s of idling (V8's memory reducer starts after 8 s), nor --single-threaded-gc, --no-concurrent-marking/--no-concurrent-sweeping or the JIT flags gave them back. The high-water mark comes from the allocation per session inside fastmcp and mcp-proxy (a FastMCPSession, an SDK Server with every handler, two transports: ~36 kB live per open session and far more garbage). With the young generation capped (${flag}) it was ${mib(p.after10000OpenedClosedBytes)} MB after the churn in this run (${Math.round((p.after10000OpenedClosedBytes / p.churnedGatewayIdleBytes) * 100)} % of that gateway's idle ${mib(p.churnedGatewayIdleBytes)} MB). What remains needs less allocation per session in fastmcp/mcp-proxy, or stateless mode (MCP_STATELESS=true), which keeps no sessions. The growth is bounded: it levelled off after ~5,000 sessions (390–400 MB at 5,000 and at 10,000).`;
+  const idle = `**Idle RSS.** ${mib(m.idleBytes - m.fastmcpImportBytes)} MB above the fastmcp-only process. Our dependencies on top of fastmcp, each measured alone in this run: ${deps}; ${r.applied.ownProviderClient ? "the openai SDK is imported only on the first cloud call" : "**provider client** removes the openai SDK from servers that use no cloud model"}. Without the image's flags (${flags || "none"}) V8 sizes the young generation from the machine's memory (64–128 MB on this 24 GiB machine): ${mib(p.idleBytes)} MB idle (**young generation**).`;
+  const reducer = r.applied.memoryReducer
+    ? "src/memoryReducer.ts is in this tree (**memory reducer**), yet the settled RSS stayed high: check whether the Node version still needs it or needs more (run with --trace-gc --trace-memory-reducer)."
+    : "**memory reducer** below is the fix.";
+  const churn = `**RSS after 10,000 sessions.** Not a leak: the server's own session gauge is back to ${m.openSessionsReported.afterChurn}, and a forced full GC brings the live JS heap back within ~3 MB of idle. ${mib(m.after10000OpenedClosedBytes)} MB 2 s after the burst, ${mib(m.after10000SettledBytes)} MB ${SETTLE_MS / 1000} s later. The extra RSS is V8 heap pages (old space left sparse by promoted session garbage, plus V8's page pool) that only V8's memory reducer gives back, and on Node 24 it does not start on its own. ${reducer}`;
   return ["### Memory", "", ...(idleMiss ? [idle, ""] : []), ...(churnMiss ? [churn] : [])].join("\n");
 }
 

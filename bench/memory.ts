@@ -14,7 +14,10 @@ export type MemoryResult = {
   churnedGatewayIdleBytes: number;
   with1000OpenBytes: number;
   after1000ClosedBytes: number;
+  /** 2 s after the last of the 10,000 closed. */
   after10000OpenedClosedBytes: number;
+  /** After SETTLE_MS more of idling: what the server holds once the burst is over. */
+  after10000SettledBytes: number;
   sessionsPerSecond: number;
   /** The server's own mcp_open_sessions gauge (/metrics) with the 1,000 open, and after the churn. */
   openSessionsReported: { with1000Open: number; afterChurn: number };
@@ -50,8 +53,11 @@ async function childRss(code: string, repeats = 3): Promise<number> {
   return median(readings);
 }
 
-async function idleGatewayRss(providerUrl: string, nodeArgs: string[]): Promise<number> {
-  const gateway = await startGateway({ OLLAMA_BASE_URL: providerUrl }, nodeArgs);
+/** V8's memory reducer looks every 8 s and acts once allocation has been low for a while: 10-20 s after a burst. */
+export const SETTLE_MS = 25_000;
+
+async function idleGatewayRss(providerUrl: string, withImageFlags: boolean): Promise<number> {
+  const gateway = await startGateway({ OLLAMA_BASE_URL: providerUrl }, [], withImageFlags);
   try {
     return await settledRss(gateway.pid, 1500);
   } finally {
@@ -64,13 +70,13 @@ async function idleGatewayRss(providerUrl: string, nodeArgs: string[]): Promise<
  * initialized, raw HTTP); after closing them (DELETE); and after 10,000 more opened and closed
  * in batches. Baselines in the same run: a bare `node`, and a `node` that only imports fastmcp.
  */
-export async function runMemory(providerUrl: string, churn = 10_000, nodeArgs: string[] = [], baselines = true): Promise<MemoryResult> {
+export async function runMemory(providerUrl: string, churn = 10_000, withImageFlags = true, baselines = true): Promise<MemoryResult> {
   const bareNodeBytes = baselines ? await childRss("") : Number.NaN;
   const fastmcpImportBytes = baselines ? await childRss("await import('fastmcp');") : Number.NaN;
   const importWithFastmcpBytes: Record<string, number> = {};
   for (const dep of baselines ? ["openai", "undici", "prom-client"] : []) importWithFastmcpBytes[dep] = await childRss(`await import('fastmcp'); await import('${dep}');`);
-  const idles = [await idleGatewayRss(providerUrl, nodeArgs), await idleGatewayRss(providerUrl, nodeArgs)];
-  const gateway = await startGateway({ OLLAMA_BASE_URL: providerUrl }, nodeArgs);
+  const idles = [await idleGatewayRss(providerUrl, withImageFlags), await idleGatewayRss(providerUrl, withImageFlags)];
+  const gateway = await startGateway({ OLLAMA_BASE_URL: providerUrl }, [], withImageFlags);
   try {
     const churnedGatewayIdleBytes = await settledRss(gateway.pid, 1500);
     const idleBytes = median([...idles, churnedGatewayIdleBytes]);
@@ -84,8 +90,10 @@ export async function runMemory(providerUrl: string, churn = 10_000, nodeArgs: s
     const sessionsPerSecond = Math.round(churn / ((performance.now() - started) / 1000));
     const after10000OpenedClosedBytes = await settledRss(gateway.pid, 2000);
     const openSessionsReported = { with1000Open, afterChurn: await openSessionsGauge(gateway.url) };
-    log(`  memory${nodeArgs.length ? ` (${nodeArgs.join(" ")})` : ""}: idle ${(idleBytes / 1048576).toFixed(1)} MB (this one ${(churnedGatewayIdleBytes / 1048576).toFixed(1)} MB), 1000 open ${(with1000OpenBytes / 1048576).toFixed(1)} MB, after ${churn} ${(after10000OpenedClosedBytes / 1048576).toFixed(1)} MB`);
-    return { bareNodeBytes, fastmcpImportBytes, importWithFastmcpBytes, idleBytes, churnedGatewayIdleBytes, with1000OpenBytes, after1000ClosedBytes, after10000OpenedClosedBytes, sessionsPerSecond, openSessionsReported, rawStderrLines: gateway.rawStderrLines() };
+    const after10000SettledBytes = await settledRss(gateway.pid, SETTLE_MS);
+    const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
+    log(`  memory${withImageFlags ? "" : " (without the image's node flags)"}: idle ${mb(idleBytes)} MB (this one ${mb(churnedGatewayIdleBytes)} MB), 1000 open ${mb(with1000OpenBytes)} MB, after ${churn} ${mb(after10000OpenedClosedBytes)} MB, settled ${mb(after10000SettledBytes)} MB`);
+    return { bareNodeBytes, fastmcpImportBytes, importWithFastmcpBytes, idleBytes, churnedGatewayIdleBytes, with1000OpenBytes, after1000ClosedBytes, after10000OpenedClosedBytes, after10000SettledBytes, sessionsPerSecond, openSessionsReported, rawStderrLines: gateway.rawStderrLines() };
   } finally {
     await gateway.stop();
   }

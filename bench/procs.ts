@@ -22,16 +22,29 @@ export function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** The server as users run it: the built dist/index.js, or the sources through tsx when there is no build. */
 /** True while the installed fastmcp still waits `await delay(1)` after every tool call (the "fastmcp tool delay" change not applied). */
 export function fastmcpHasToolDelay(): boolean {
   const dist = dirname(fileURLToPath(import.meta.resolve("fastmcp")));
   return readdirSync(dist).some((file) => file.endsWith(".js") && readFileSync(join(dist, file), "utf8").includes("await delay(1);"));
 }
 
-export function serverEntry(): { args: string[]; kind: string } {
+/** The node flags the image starts the server with: what the Dockerfile's CMD puts between `node` and `dist/index.js`. */
+export function imageNodeArgs(): string[] {
+  const dockerfile = existsSync(`${ROOT}Dockerfile`) ? readFileSync(`${ROOT}Dockerfile`, "utf8") : "";
+  const cmd = [...dockerfile.matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1)?.[1];
+  const argv = cmd ? (JSON.parse(cmd) as string[]) : [];
+  return argv[0] === "node" ? argv.slice(1, argv.indexOf("dist/index.js")).filter((arg) => arg.startsWith("--")) : [];
+}
+
+/**
+ * The server as it ships: the built dist/index.js with the image's node flags (or without them,
+ * for comparison), or the sources through tsx when there is no build.
+ */
+export function serverEntry(withImageFlags = true): { args: string[]; kind: string } {
   const built = `${ROOT}dist/index.js`;
-  return existsSync(built) ? { args: [built], kind: "dist/index.js (pnpm build)" } : { args: [...TSX, `${ROOT}src/index.ts`], kind: "src/index.ts via tsx" };
+  if (!existsSync(built)) return { args: [...TSX, `${ROOT}src/index.ts`], kind: "src/index.ts via tsx" };
+  const flags = withImageFlags ? imageNodeArgs() : [];
+  return { args: [...flags, built], kind: `node ${[...flags, "dist/index.js"].join(" ")} (pnpm build${flags.length ? "; flags from the Dockerfile's CMD" : ""})` };
 }
 
 /** Resident set size of a process, from /proc/<pid>/status (VmRSS), in bytes. */
@@ -74,9 +87,9 @@ export async function waitHealthy(url: string, timeoutMs = 15_000): Promise<void
 }
 
 /** Starts the gateway in its own process on a free loopback port, LOG_LEVEL=warn, and waits for /health. */
-export async function startGateway(extra: Record<string, string>, nodeArgs: string[] = []): Promise<Gateway> {
+export async function startGateway(extra: Record<string, string>, nodeArgs: string[] = [], withImageFlags = true): Promise<Gateway> {
   const port = await freePort();
-  const child = track(spawn(process.execPath, [...nodeArgs, ...serverEntry().args], { cwd: tmpdir(), env: gatewayEnv({ PORT: String(port), ...extra }), stdio: ["ignore", "ignore", "pipe"] }));
+  const child = track(spawn(process.execPath, [...nodeArgs, ...serverEntry(withImageFlags).args], { cwd: tmpdir(), env: gatewayEnv({ PORT: String(port), ...extra }), stdio: ["ignore", "ignore", "pipe"] }));
   let stderr = "";
   let raw = 0;
   child.stderr!.on("data", (chunk: Buffer) => {

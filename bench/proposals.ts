@@ -1,4 +1,5 @@
 import type { BenchResults } from "./results.js";
+import { SETTLE_MS } from "./memory.js";
 import { mib } from "./stats.js";
 
 const mibOf = (r: BenchResults, dep: string) => mib((r.memory.importWithFastmcpBytes[dep] ?? Number.NaN) - r.memory.fastmcpImportBytes);
@@ -33,12 +34,22 @@ export function proposals(r: BenchResults): string {
     {
       name: "young generation",
       applied: a.semiSpaceCapped,
-      text: "Dockerfile `CMD` and package.json `start` — run `node --max-semi-space-size=4 dist/index.js` (or set NODE_OPTIONS): V8 otherwise grows the young generation to 64–128 MB on a large host, which shows in RSS at idle and after session churn (section 5, second column). The price is more frequent scavenges: ~8 % more gateway CPU per call at concurrency 64 in a side-by-side run. 8 MB cost ~3 % and saved ~14 MB at idle, but after the session churn it ranged from 300 MB to 427 MB across runs, where 4 MB stayed at 280–310 MB.",
+      text: "Dockerfile `CMD` — run `node --max-semi-space-size=4 dist/index.js` (or set NODE_OPTIONS): V8 otherwise grows the young generation to 64–128 MB on a large host, which shows in RSS at idle and after session churn (section 5, last column: without it). The benchmark runs the gateway with the CMD's flags. The price is more frequent scavenges: ~8 % more gateway CPU per call at concurrency 64 in a side-by-side run. 8 MB cost ~3 % and saved ~14 MB at idle, but after the session churn it ranged from 300 MB to 427 MB across runs, where 4 MB stayed at 280–310 MB.",
     },
     {
       name: "compile cache",
       applied: a.compileCache,
       text: "Dockerfile — `ENV NODE_COMPILE_CACHE=/tmp/node-compile-cache` (a directory the `node` user can write), or a two-line src/index.ts that calls `module.enableCompileCache()` before it imports the server: Node then keeps V8's compiled code on disk between starts. Measured here side by side: 505 → 466 ms to healthy (p50 of 12 starts each).",
+    },
+    {
+      name: "memory reducer",
+      applied: a.memoryReducer,
+      text: `src/memoryReducer.ts, called from src/index.ts — compile an empty \`vm.Script\` every 5 s (an unref'd timer). V8's memory reducer, the GC that gives freed heap pages back when a process goes quiet, only starts when the allocation rate looks low, and in Node 24 (V8 13.x) that rate includes the embedder's C++ heap (cppgc): a process that never allocates there reads as allocating at full speed (\`--trace-memory-reducer\` printed "high alloc" every 8 s on a fully idle gateway), so RSS stayed at its peak for ~100 s, until a watchdog fired — and any major GC in between postpones that again. A vm.Script is a tiny cppgc allocation. Found with smaps (the extra RSS was 256 kB V8 pages: old space mostly empty after a GC, plus V8's page pool; glibc held ~20 MB of it), after malloc tuning, jemalloc, tcmalloc, --max-old-space-size and forced GCs were measured and ruled out. In this run: ${mib(r.memory.after10000OpenedClosedBytes)} MB 2 s after the 10,000 sessions, ${mib(r.memory.after10000SettledBytes)} MB ${SETTLE_MS / 1000} s later (section 5); test/memoryReducer.test.ts fails without it (721 MB kept against 63 MB).`,
+    },
+    {
+      name: "event store",
+      applied: a.noEventStore,
+      text: "src/http/listener.ts (and patches/fastmcp@4.20.16.patch, which types it) — pass `eventStore: false`: mcp-proxy otherwise gives every streamable session an InMemoryEventStore that keeps its last 1,000 messages, answers included, so a dropped stream could be replayed with Last-Event-ID; this server cancels a call whose connection drops, so there is nothing to replay. Measured while writing this: 20 sessions × 800 ask_llm calls (10-token answers) held 66.5 MB of live heap with the store and 49.0 MB without; with real answers the difference grows with their length.",
     },
   ];
   const line = (item: (typeof items)[number]) => `- **${item.name}** — ${item.text}`;

@@ -27,8 +27,8 @@ export type BenchResults = {
   initialize: InitializeResult;
   coldStart: ColdStartResult;
   memory: MemoryResult;
-  /** Memory of a gateway started with the proposed V8 flag. */
-  memoryPreview: MemoryResult & { nodeArgs: string[] };
+  /** The same, with the gateway started without the image's node flags (`flags`). */
+  memoryWithoutFlags: MemoryResult & { flags: string[] };
   container: ContainerResult;
   ollama: OllamaResult;
   /** Which of the proposed changes the measured tree already has. */

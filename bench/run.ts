@@ -10,7 +10,7 @@ import { runLongAnswers } from "./longAnswer.js";
 import { runMemory } from "./memory.js";
 import { runOllama } from "./ollama.js";
 import { runLevel, type Level, type LevelResult } from "./overhead.js";
-import { fastmcpHasToolDelay, gatewayEnv, ROOT, serverEntry, startGateway, startPassThrough, startStandIn, type Gateway } from "./procs.js";
+import { fastmcpHasToolDelay, gatewayEnv, imageNodeArgs, ROOT, serverEntry, startGateway, startPassThrough, startStandIn, type Gateway } from "./procs.js";
 import { runProviderClient } from "./providerClient.js";
 import { renderReport } from "./report.js";
 import type { BenchResults } from "./results.js";
@@ -27,7 +27,6 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
 const STAND_IN: StandInOptions = { firstTokenMs: 20, tokens: 10, tokenMs: 1 };
 const PREVIEW_ARGS = ["--import", `${ROOT}bench/preview/fastmcp-no-tool-delay.mjs`];
-const SEMI_SPACE_ARGS = ["--max-semi-space-size=4"];
 
 const plan = quick
   ? { levels: [lv(1, 2, 30), lv(16, 2, 64), lv(64, 2, 256)], long: [250, 1000], init: 50, cold: 3, churn: 2000, provider: [2, 100] }
@@ -110,7 +109,7 @@ async function main(): Promise<void> {
     const coldStart = await runColdStart(standIn.url, plan.cold);
     log("memory...");
     const memory = await runMemory(standIn.url, plan.churn);
-    const memoryPreview = { ...(await runMemory(standIn.url, plan.churn, SEMI_SPACE_ARGS, false)), nodeArgs: SEMI_SPACE_ARGS };
+    const memoryWithoutFlags = { ...(await runMemory(standIn.url, plan.churn, false, false)), flags: imageNodeArgs() };
     const container = await runContainer(args.has("--container"));
     const ollamaUrl = (process.env.OLLAMA_BASE_URL ?? "http://127.0.0.1:11434").replace(/\/+$/, "");
     log(`real Ollama at ${ollamaUrl}?`);
@@ -118,8 +117,8 @@ async function main(): Promise<void> {
     const { PATH: _p, HOME: _h, ...env } = gatewayEnv({});
     const results: BenchResults = {
       machine: machine(),
-      settings: { standIn: STAND_IN, gatewayEntry: serverEntry().args.join(" ").replace(ROOT, ""), gatewayEnv: env as Record<string, string>, quick, fastmcpToolDelay, durationSeconds: Math.round((performance.now() - started) / 1000) },
-      overhead, providerClient, longAnswers, initialize, coldStart, memory, memoryPreview, container, ollama,
+      settings: { standIn: STAND_IN, gatewayEntry: serverEntry().kind, gatewayEnv: env as Record<string, string>, quick, fastmcpToolDelay, durationSeconds: Math.round((performance.now() - started) / 1000) },
+      overhead, providerClient, longAnswers, initialize, coldStart, memory, memoryWithoutFlags, container, ollama,
       applied: detectApplied(fastmcpToolDelay, longAnswers, memory),
     };
     writeFileSync(`${ROOT}BENCHMARKS.json`, `${JSON.stringify(results, null, 2)}\n`);

@@ -2,9 +2,9 @@ import dotenv from "dotenv";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServer, type RunningServer } from "./main.js";
+import { keepMemoryReducerWorking } from "./memoryReducer.js";
 
 dotenv.config({ quiet: true });
-
 
 let config;
 try {
@@ -20,6 +20,7 @@ const logger = createLogger(config.logLevel);
 // console.log/info/debug (mcp-proxy does, per session) go to the JSON log at debug level.
 const dependencyLog = logger.child({ component: "dependency" });
 for (const method of ["log", "info", "debug"] as const) console[method] = (...args: unknown[]) => dependencyLog.debug(args.map(String).join(" "));
+keepMemoryReducerWorking();
 let running: RunningServer | undefined;
 
 // Installed before start: a signal may arrive while the stdio handshake is still under way.

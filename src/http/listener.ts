@@ -47,6 +47,11 @@ export async function startHttpTransports(
         // Content-Length are capped too, and streamable sessions idle this long are closed.
         maxBodySize: options.maxBodyBytes,
         sessionIdleTimeout: options.sessionIdleTimeoutMs,
+        // No event store (patched through): mcp-proxy's default keeps the last 1,000 messages of
+        // every session — answers included — only so a dropped stream could be replayed, but a
+        // call whose connection drops is cancelled here anyway (frontDoor.ts). Measured: 20
+        // sessions × 800 calls held 17.5 MB more heap with it (BENCHMARKS.md).
+        eventStore: false,
       },
     });
   } finally {
