@@ -143,11 +143,12 @@ function coldStartSection(r: BenchResults): string {
   return [
     "## 4. Cold start",
     "",
-    `\`node ${c.entry}\` spawned with PORT=0: time to its "serving" log line, and to the first 200 from /health (${c.toHealthyMs.n} runs, after one discarded run that warms the page cache). References in the same run: a bare \`node\`, and \`node\` importing fastmcp only.`,
+    `\`${c.entry}\` spawned with PORT=0: time to its "serving" log line, and to the first 200 from /health (${c.toHealthyMs.n} runs of each, alternating, after one discarded run that warms the page cache). As in the image, V8's code cache (NODE_COMPILE_CACHE) is compiled beforehand by importing dist/main.js; the run without it is the first start on a machine outside the image. References in the same run: a bare \`node\`, and \`node\` importing fastmcp only.`,
     "",
     table(["what", "p50 (ms)", "p95 (ms)", "p99 (ms)"], [
       ["gateway: spawn → listening", ...pct(c.toListeningMs)],
       ["gateway: spawn → /health 200", ...pct(c.toHealthyMs)],
+      ["gateway without a code cache: spawn → /health 200", ...pct(c.toHealthyNoCacheMs)],
       ["`node -e ''`", ...pct(c.bareNodeMs)],
       ["`node` importing fastmcp", ...pct(c.fastmcpImportMs)],
     ]),
