@@ -1,7 +1,7 @@
 import { StreamAccumulator } from "./accumulator.js";
 import { errorBodyMessage, httpStatusError, LlmError, parseRetryAfter, type ErrorContext } from "./errors.js";
 import { headerValue, type HttpClient } from "./http.js";
-import { sseData } from "./sse.js";
+import { SseDecoder } from "./sse.js";
 import type { StreamLimits } from "./streamWatch.js";
 import type { ChatMessage, ChatRequest, ChatResult, ThinkSetting } from "./types.js";
 
@@ -100,10 +100,14 @@ export function overHttp(http: HttpClient, baseUrl: string, context: ErrorContex
       const message = errorBodyMessage(await response.body.text());
       throw httpStatusError(response.statusCode, message, parseRetryAfter(headerValue(response.headers, "retry-after")), { ...context, model: body.model });
     }
-    return chunksOf(sseData(response.body));
+    return chunksOf(response.body);
   };
 }
 
-async function* chunksOf(events: AsyncIterable<string>): AsyncGenerator<ChatCompletionChunk> {
-  for await (const data of events) if (data !== "[DONE]") yield JSON.parse(data) as ChatCompletionChunk;
+async function* chunksOf(body: AsyncIterable<Uint8Array>): AsyncGenerator<ChatCompletionChunk> {
+  const events = new SseDecoder();
+  for await (const bytes of body) {
+    for (const data of events.push(bytes)) if (data !== "[DONE]") yield JSON.parse(data) as ChatCompletionChunk;
+  }
+  for (const data of events.end()) if (data !== "[DONE]") yield JSON.parse(data) as ChatCompletionChunk;
 }

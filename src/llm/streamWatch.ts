@@ -70,7 +70,9 @@ export class StreamWatch {
   }
 
   private arm(which: keyof typeof LIMITS, ms: number): void {
-    this.disarm(which);
+    const armed = this.timers.get(which);
+    // Re-armed on every token: restarting the same timer is cheaper than a new one.
+    if (armed) return void armed.refresh();
     this.timers.set(
       which,
       setTimeout(() => {
