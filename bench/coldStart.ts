@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gatewayEnv, imageNodeArgs, ROOT, serverEntry, stopChild, track } from "./procs.js";
+import { gatewayEnv, IMAGE_NODE_ARGS, ROOT, serverEntry, stopChild, track } from "./procs.js";
 import { log, nowMs, summarize, type Summary } from "./stats.js";
 
 export type ColdStartResult = {
@@ -21,7 +21,7 @@ export type ColdStartResult = {
 /** Compiles what the server imports into a fresh code cache directory, as the Dockerfile does at build time. */
 function compiledCodeCache(): string {
   const dir = mkdtempSync(join(tmpdir(), "mcp-lab-code-cache-"));
-  spawnSync(process.execPath, [...imageNodeArgs(), "--input-type=module", "-e", "await import('./dist/main.js')"], { cwd: ROOT, env: { ...process.env, NODE_COMPILE_CACHE: dir } });
+  spawnSync(process.execPath, [...IMAGE_NODE_ARGS, "--input-type=module", "-e", "await import('./dist/main.js')"], { cwd: ROOT, env: { ...process.env, NODE_COMPILE_CACHE: dir } });
   return dir;
 }
 

@@ -29,12 +29,14 @@ export function fastmcpHasToolDelay(): boolean {
 }
 
 /** The node flags the image starts the server with: what the Dockerfile's CMD puts between `node` and `dist/index.js`. */
-export function imageNodeArgs(): string[] {
+function readImageNodeArgs(): string[] {
   const dockerfile = existsSync(`${ROOT}Dockerfile`) ? readFileSync(`${ROOT}Dockerfile`, "utf8") : "";
   const cmd = [...dockerfile.matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1)?.[1];
   const argv = cmd ? (JSON.parse(cmd) as string[]) : [];
   return argv[0] === "node" ? argv.slice(1, argv.indexOf("dist/index.js")).filter((arg) => arg.startsWith("--")) : [];
 }
+
+export const IMAGE_NODE_ARGS: readonly string[] = readImageNodeArgs();
 
 /**
  * The server as it ships: the built dist/index.js with the image's node flags (or without them,
@@ -43,7 +45,7 @@ export function imageNodeArgs(): string[] {
 export function serverEntry(withImageFlags = true): { args: string[]; kind: string } {
   const built = `${ROOT}dist/index.js`;
   if (!existsSync(built)) return { args: [...TSX, `${ROOT}src/index.ts`], kind: "src/index.ts via tsx" };
-  const flags = withImageFlags ? imageNodeArgs() : [];
+  const flags = withImageFlags ? IMAGE_NODE_ARGS : [];
   return { args: [...flags, built], kind: `node ${[...flags, "dist/index.js"].join(" ")} (pnpm build${flags.length ? "; flags from the Dockerfile's CMD" : ""})` };
 }
 

@@ -10,7 +10,7 @@ import { runLongAnswers } from "./longAnswer.js";
 import { runMemory } from "./memory.js";
 import { runOllama } from "./ollama.js";
 import { runLevel, type Level, type LevelResult } from "./overhead.js";
-import { fastmcpHasToolDelay, gatewayEnv, imageNodeArgs, ROOT, serverEntry, startGateway, startPassThrough, startStandIn, type Gateway } from "./procs.js";
+import { fastmcpHasToolDelay, gatewayEnv, IMAGE_NODE_ARGS, ROOT, serverEntry, startGateway, startPassThrough, startStandIn, type Gateway } from "./procs.js";
 import { runProviderClient } from "./providerClient.js";
 import { renderReport } from "./report.js";
 import type { BenchResults } from "./results.js";
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     const coldStart = await runColdStart(standIn.url, plan.cold);
     log("memory...");
     const memory = await runMemory(standIn.url, plan.churn);
-    const memoryWithoutFlags = { ...(await runMemory(standIn.url, plan.churn, false, false)), flags: imageNodeArgs() };
+    const memoryWithoutFlags = { ...(await runMemory(standIn.url, plan.churn, false, false)), flags: [...IMAGE_NODE_ARGS] };
     const container = await runContainer(args.has("--container"));
     const ollamaUrl = (process.env.OLLAMA_BASE_URL ?? "http://127.0.0.1:11434").replace(/\/+$/, "");
     log(`real Ollama at ${ollamaUrl}?`);

@@ -1,6 +1,6 @@
 import { StreamAccumulator } from "./accumulator.js";
-import { errorBodyMessage, httpStatusError, LlmError, parseRetryAfter, type ErrorContext } from "./errors.js";
-import { headerValue, type HttpClient } from "./http.js";
+import { LlmError, responseError, type ErrorContext } from "./errors.js";
+import type { HttpClient } from "./http.js";
 import { SseDecoder } from "./sse.js";
 import type { StreamLimits } from "./streamWatch.js";
 import type { ChatMessage, ChatRequest, ChatResult, ThinkSetting } from "./types.js";
@@ -96,10 +96,7 @@ export function overHttp(http: HttpClient, baseUrl: string, context: ErrorContex
       body: JSON.stringify(body),
       signal,
     });
-    if (response.statusCode >= 300) {
-      const message = errorBodyMessage(await response.body.text());
-      throw httpStatusError(response.statusCode, message, parseRetryAfter(headerValue(response.headers, "retry-after")), { ...context, model: body.model });
-    }
+    if (response.statusCode >= 300) throw await responseError(response, { ...context, model: body.model });
     return chunksOf(response.body);
   };
 }

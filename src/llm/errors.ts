@@ -1,4 +1,5 @@
 import { redactText } from "../secrets.js";
+import type { HttpResponse } from "./http.js";
 import type { ProviderName } from "./types.js";
 
 export type LlmErrorKind =
@@ -99,6 +100,13 @@ export function httpStatusError(status: number, message: string, retryAfterMs: n
   if (status === 429) return new LlmError("rate_limited", `${context.provider} is rate limiting requests (429: ${said}). Try again shortly.`, details);
   if (status >= 400 && status < 500) return new LlmError("bad_request", `${context.provider} rejected the request (${status}: ${said}).`, details);
   return new LlmError("provider_error", `${context.provider} failed (${status}: ${said}).`, details);
+}
+
+/** A provider's non-2xx answer, read to the end, as an LlmError in the provider's own words. */
+export async function responseError(response: HttpResponse, context: ErrorContext): Promise<LlmError> {
+  const message = errorBodyMessage(await response.body.text());
+  const retryAfter = response.headers["retry-after"]; // undici gives a repeated header as an array
+  return httpStatusError(response.statusCode, message, parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter), context);
 }
 
 /** Maps anything a provider call threw into an LlmError. */

@@ -33,9 +33,3 @@ export function createHttpClient(options: { connectTimeoutMs: number }): HttpCli
     close: () => dispatcher.close(),
   };
 }
-
-/** A header's single value (undici gives repeated headers as an array). */
-export function headerValue(headers: HttpResponse["headers"], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}

@@ -1,5 +1,5 @@
 import { overHttp, streamChatCompletion, type OpenChunks } from "./chatCompletions.js";
-import { errorBodyMessage, httpStatusError, LlmError, toLlmError } from "./errors.js";
+import { LlmError, responseError, toLlmError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { nativeChat, pull, type PullProgress } from "./ollamaNative.js";
 import type { StreamLimits } from "./streamWatch.js";
@@ -105,7 +105,6 @@ export class OllamaProvider implements LlmProvider {
   /** Ollama's native API, for what its /v1 endpoints lack. */
   private async nativeJson(method: "GET" | "POST", path: string, body?: { model?: string; [key: string]: unknown }, signal?: AbortSignal): Promise<unknown> {
     const context = { provider: this.name, baseUrl: this.options.baseUrl, model: body?.model };
-    let status: number;
     let text: string;
     try {
       const response = await this.options.http.request(`${this.options.baseUrl}${path}`, {
@@ -114,12 +113,11 @@ export class OllamaProvider implements LlmProvider {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: signal ?? AbortSignal.timeout(this.options.limits.totalMs),
       });
-      status = response.statusCode;
+      if (response.statusCode >= 300) throw await responseError(response, context);
       text = await response.body.text();
     } catch (error) {
       throw toLlmError(error, context);
     }
-    if (status >= 300) throw httpStatusError(status, errorBodyMessage(text), undefined, context);
     try {
       return JSON.parse(text);
     } catch {

@@ -1,6 +1,6 @@
 import { StreamAccumulator } from "./accumulator.js";
-import { errorBodyMessage, httpStatusError, LlmError, parseRetryAfter, toLlmError, type ErrorContext } from "./errors.js";
-import { headerValue, type HttpClient } from "./http.js";
+import { LlmError, responseError, toLlmError, type ErrorContext } from "./errors.js";
+import type { HttpClient } from "./http.js";
 import { ndjsonLines } from "./ndjson.js";
 import { StreamWatch, type StreamLimits } from "./streamWatch.js";
 import type { ChatRequest, ChatResult } from "./types.js";
@@ -27,10 +27,7 @@ async function post(native: Native, path: string, body: unknown, signal: AbortSi
     body: JSON.stringify(body),
     signal,
   });
-  if (response.statusCode >= 300) {
-    const message = errorBodyMessage(await response.body.text());
-    throw httpStatusError(response.statusCode, message, parseRetryAfter(headerValue(response.headers, "retry-after")), context);
-  }
+  if (response.statusCode >= 300) throw await responseError(response, context);
   return response.body;
 }
 

@@ -51,8 +51,8 @@ export class OpenAiProvider implements LlmProvider {
   async chat(request: ChatRequest): Promise<ChatResult> {
     const { sdk, client } = await this.load(request.model);
     const open: OpenChunks = (body, signal) => client.chat.completions.create(body, { signal });
-    const context = { ...this.context(request.model), limits: this.options.limits };
-    return streamChatCompletion(open, request, context, (error) => fromSdkError(sdk, error, this.context(request.model)));
+    const context = this.context(request.model);
+    return streamChatCompletion(open, request, { ...context, limits: this.options.limits }, (error) => fromSdkError(sdk, error, context));
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelSummary[]> {

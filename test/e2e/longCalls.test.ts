@@ -1,30 +1,19 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { OllamaStandIn } from "../support/ollamaStandIn.js";
-import { callTool, connectClient, startTestServer, type TestServer, type TransportKind } from "../support/server.js";
+import type { OllamaStandIn } from "../support/ollamaStandIn.js";
+import { callTool, startWithStandIn, type TransportKind } from "../support/server.js";
 
 describe.each<TransportKind>(["streamable-http", "sse"])("long calls over %s", (kind) => {
   let ollama: OllamaStandIn;
-  let server: TestServer;
   let client: Client;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    ollama = await new OllamaStandIn().start();
-    server = await startTestServer({
-      OLLAMA_BASE_URL: ollama.baseUrl,
-      PROGRESS_INTERVAL_MS: "150",
-      LLM_FIRST_TOKEN_TIMEOUT_MS: "1500",
-      LLM_IDLE_TIMEOUT_MS: "400",
-      LLM_TOTAL_TIMEOUT_MS: "3000",
-    });
-    client = await connectClient(server.url, kind);
+    const env = { PROGRESS_INTERVAL_MS: "150", LLM_FIRST_TOKEN_TIMEOUT_MS: "1500", LLM_IDLE_TIMEOUT_MS: "400", LLM_TOTAL_TIMEOUT_MS: "3000" };
+    ({ ollama, client, stop } = await startWithStandIn(env, kind));
   });
   afterEach(() => ollama.reset());
-  afterAll(async () => {
-    await client.close();
-    await server.shutdown("test over");
-    await ollama.stop();
-  });
+  afterAll(() => stop());
 
   it("sends heartbeats while the model loads, then token progress with a tail of the text", async () => {
     ollama.behaviour = { firstTokenDelayMs: 700, tokenDelayMs: 20 };

@@ -2,7 +2,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { closedPortUrl } from "../support/ports.js";
-import { callTool, connectClient, startTestServer, type TestServer, type TransportKind } from "../support/server.js";
+import { callTool, connectClient, startTestServer, startWithStandIn, type TestServer, type TransportKind } from "../support/server.js";
 
 const OPENAI_KEY = "sk-test-0123456789abcdef";
 
@@ -10,24 +10,16 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
   let ollama: OllamaStandIn;
   let server: TestServer;
   let client: Client;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    ollama = await new OllamaStandIn().start();
+    // The stand-in plays the cloud provider too, on its /v1.
+    const env = (standIn: OllamaStandIn) => ({ OPENAI_BASE_URL: `${standIn.baseUrl}/v1`, OPENAI_API_KEY: OPENAI_KEY, LLM_MODEL: "qwen3:4b" });
+    ({ ollama, server, client, stop } = await startWithStandIn(env, kind));
     ollama.models.push({ ...ollama.models[0]!, name: "gpt-4o-mini" }, { ...ollama.models[0]!, name: "hf.co/unsloth/Qwen3-4B-GGUF:Q4_K_M" });
-    server = await startTestServer({
-      OLLAMA_BASE_URL: ollama.baseUrl,
-      OPENAI_BASE_URL: `${ollama.baseUrl}/v1`,
-      OPENAI_API_KEY: OPENAI_KEY,
-      LLM_MODEL: "qwen3:4b",
-    });
-    client = await connectClient(server.url, kind);
   });
   afterEach(() => ollama.reset());
-  afterAll(async () => {
-    await client.close();
-    await server.shutdown("test over");
-    await ollama.stop();
-  });
+  afterAll(() => stop());
 
   it("lists every tool with a description and an input schema", async () => {
     const { tools } = await client.listTools();

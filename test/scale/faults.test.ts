@@ -1,7 +1,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
-import { callTool, connectClient, startTestServer, type TestServer } from "../support/server.js";
+import { callTool, connectClient, startWithStandIn, type TestServer } from "../support/server.js";
 import { connectStreamable, sleep, waitFor } from "./support.js";
 
 /**
@@ -30,11 +30,10 @@ describe("provider faults and vanishing clients", () => {
   let ollama: OllamaStandIn;
   let server: TestServer;
   let client: Client;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    ollama = await new OllamaStandIn().start();
-    server = await startTestServer({
-      OLLAMA_BASE_URL: ollama.baseUrl,
+    ({ ollama, server, client, stop } = await startWithStandIn({
       LOG_LEVEL: "info",
       LLM_MAX_RETRIES: String(RETRIES),
       LLM_RETRY_BASE_DELAY_MS: "20",
@@ -44,15 +43,10 @@ describe("provider faults and vanishing clients", () => {
       OLLAMA_CONCURRENCY: "2",
       LLM_QUEUE_MAX: "16",
       RATE_LIMIT_PER_MINUTE: "0",
-    });
-    client = await connectClient(server.url, "streamable-http");
+    }));
   });
   afterEach(() => ollama.reset());
-  afterAll(async () => {
-    await client?.close();
-    await server?.shutdown("test over");
-    await ollama?.stop();
-  });
+  afterAll(() => stop?.());
 
   /** The server still serves: nothing left running, `add` and /health answer, and a normal ask_llm succeeds. */
   async function expectStillServing(): Promise<void> {

@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/main.js";
+import { OllamaStandIn } from "./ollamaStandIn.js";
 
 export type TestServer = RunningServer & { url: string; logs: Array<Record<string, unknown>> };
 
@@ -43,4 +44,29 @@ export type ToolResult = {
 export async function callTool(client: Client, name: string, args: Record<string, unknown>): Promise<ToolResult & { text: string }> {
   const result = (await client.callTool({ name, arguments: args })) as ToolResult;
   return { ...result, text: result.content.map((c) => c.text ?? "").join("") };
+}
+
+export type Stack = { ollama: OllamaStandIn; server: TestServer; client: Client; stop(): Promise<void> };
+
+/**
+ * The set-up most suites share: an Ollama stand-in, the server against it (more variables in
+ * `env`, which may depend on the stand-in), a client over `kind`; `stop()` ends them in order.
+ */
+export async function startWithStandIn(
+  env: Record<string, string> | ((ollama: OllamaStandIn) => Record<string, string>) = {},
+  kind: TransportKind = "streamable-http",
+): Promise<Stack> {
+  const ollama = await new OllamaStandIn().start();
+  const server = await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, ...(typeof env === "function" ? env(ollama) : env) });
+  const client = await connectClient(server.url, kind);
+  return {
+    ollama,
+    server,
+    client,
+    async stop() {
+      await client.close();
+      await server.shutdown("test over");
+      await ollama.stop();
+    },
+  };
 }
