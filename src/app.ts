@@ -41,24 +41,27 @@ export function createAppContext(config: Config, logger: Logger): AppContext {
   const ollama = new OllamaProvider({ baseUrl: config.ollama.baseUrl, http, limits, pullLimits });
   const openai = new OpenAiProvider({ baseUrl: config.openai.baseUrl, apiKey: config.openai.apiKey, http, limits });
   const router = new ModelRouter({ ollama, openai });
-  const { queueMax, queueTimeoutMs } = config.concurrency;
+  const { queueMax, queueMaxPerOwner, queueTimeoutMs } = config.concurrency;
   const limiters = {
-    ollama: new ConcurrencyLimiter("ollama", config.concurrency.ollama, queueMax, queueTimeoutMs),
-    openai: new ConcurrencyLimiter("openai", config.concurrency.openai, queueMax, queueTimeoutMs),
+    ollama: new ConcurrencyLimiter("ollama", { concurrency: config.concurrency.ollama, queueMax, queueMaxPerOwner, queueTimeoutMs }),
+    openai: new ConcurrencyLimiter("openai", { concurrency: config.concurrency.openai, queueMax, queueMaxPerOwner, queueTimeoutMs }),
   };
   const sseStreams = new StreamCounter();
   const sessions = { count: () => 0 };
+  const catalog = new ModelCatalog(config.localOnly ? [ollama] : [ollama, openai], config.modelsCacheTtlMs);
+  const configuredModels = new Set([config.defaultModel, ...config.fallbackModels, ...config.warmModels]);
   const metrics = new Metrics({
     openSessions: () => ({ sse: sseStreams.open, "streamable-http": Math.max(0, sessions.count() - sseStreams.open) }),
     queue: () => ({
       ollama: { waiting: limiters.ollama.waiting, running: limiters.ollama.running },
       openai: { waiting: limiters.openai.waiting, running: limiters.openai.running },
     }),
-  });
+  }, (name) => configuredModels.has(name) || catalog.knows(name));
   const gateway = new LlmGateway(router, limiters, {
     policy: { maxRetries: config.retries.max, baseDelayMs: config.retries.baseDelayMs, maxDelayMs: 30_000 },
     fallbackModels: config.fallbackModels,
     localOnly: config.localOnly,
+    caps: config.caps,
     observer: {
       result: (provider, result) => metrics.providerCall(provider, result),
       error: (provider, error) => metrics.providerError(provider, error.kind),
@@ -68,7 +71,6 @@ export function createAppContext(config: Config, logger: Logger): AppContext {
       },
     },
   });
-  const catalog = new ModelCatalog(config.localOnly ? [ollama] : [ollama, openai], config.modelsCacheTtlMs);
-  const conversations = new ConversationStore(config.conversations.ttlMs, config.conversations.maxTurns);
+  const conversations = new ConversationStore(config.conversations);
   return { config, logger, ollama, router, gateway, limiters, catalog, conversations, http, inFlight: new InFlight(), stopping: new AbortController(), metrics, sseStreams, sessions };
 }

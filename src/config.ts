@@ -43,14 +43,14 @@ const optionalText = z
   .transform((value) => (value === "" ? undefined : value))
   .optional();
 
-const boolean = (fallback: boolean) =>
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .refine((value) => ["true", "false", "1", "0", "yes", "no"].includes(value), "true or false")
-    .transform((value) => ["true", "1", "yes"].includes(value))
-    .default(fallback);
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((value) => ["true", "false", "1", "0", "yes", "no"].includes(value), "true or false")
+  .transform((value) => ["true", "1", "yes"].includes(value));
+
+const boolean = (fallback: boolean) => flag.default(fallback);
 
 const SECRET_VARIABLES = new Set(["OPENAI_API_KEY", "MCP_AUTH_TOKEN", "METRICS_TOKEN"]);
 
@@ -80,6 +80,12 @@ const envSchema = z.object({
   OPENAI_CONCURRENCY: integer(1, 256, 16),
   LLM_QUEUE_MAX: integer(0, 10_000, 64),
   LLM_QUEUE_TIMEOUT_MS: integer(0, 3_600_000, 120_000),
+  LLM_QUEUE_MAX_PER_TOKEN: integer(0, 10_000, 16),
+  LLM_MAX_OUTPUT_TOKENS: integer(1, 1_048_576, 16_384),
+  OLLAMA_MAX_NUM_CTX: integer(256, 1_048_576, 32_768),
+  OLLAMA_MAX_KEEP_ALIVE_MS: integer(0, 604_800_000, 1_800_000),
+  PULL_ENABLED: flag.optional(),
+  PULL_ALLOWED: z.string().trim().default(""),
   FALLBACK_MODELS: z.string().trim().default(""),
   LOCAL_ONLY: boolean(false),
   WARM_MODELS: z.string().trim().default(""),
@@ -87,6 +93,8 @@ const envSchema = z.object({
   PROGRESS_INTERVAL_MS: integer(100, 60_000, 10_000),
   CONVERSATION_TTL_MS: integer(1_000, 86_400_000, 1_800_000),
   CONVERSATION_MAX_TURNS: integer(1, 1_000, 20),
+  CONVERSATION_MAX_BYTES: integer(65_536, 17_179_869_184, 67_108_864),
+  CONVERSATION_MAX_BYTES_PER_TOKEN: integer(65_536, 17_179_869_184, 8_388_608),
   READY_TIMEOUT_MS: integer(100, 60_000, 2_000),
   MCP_AUTH_TOKEN: z
     .string()
@@ -102,6 +110,17 @@ const envSchema = z.object({
   MAX_PROMPT_CHARS: integer(1, 10_000_000, 200_000),
   MAX_SESSIONS: integer(1, 1_000_000, 1_000),
   SESSION_IDLE_TIMEOUT_MS: integer(1_000, 86_400_000, 600_000),
+  MAX_SESSIONS_PER_TOKEN: integer(1, 1_000_000, 100),
+  MAX_SESSIONS_PER_ADDRESS: integer(1, 1_000_000, 100),
+  AUTH_FAILURES_PER_MINUTE: integer(1, 100_000, 10),
+  CLIENT_IP_HEADER: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^([a-z0-9-]+)?$/, "a header name such as fly-client-ip, or empty")
+    .default(""),
+  MAX_CONNECTIONS: integer(16, 1_000_000, 1_024),
+  READY_CACHE_MS: integer(0, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 60_000, 7_000),
 });
 
@@ -117,13 +136,16 @@ export type Config = {
   modelsCacheTtlMs: number;
   timeouts: { connectMs: number; firstTokenMs: number; idleMs: number; totalMs: number; pullMs: number; readyMs: number; shutdownMs: number };
   retries: { max: number; baseDelayMs: number };
-  concurrency: { ollama: number; openai: number; queueMax: number; queueTimeoutMs: number };
+  concurrency: { ollama: number; openai: number; queueMax: number; queueMaxPerOwner: number; queueTimeoutMs: number };
+  caps: { maxOutputTokens: number; maxNumCtx: number; maxKeepAliveMs: number };
+  /** pull_model: off unless enabled (on by default only when the server listens on loopback or stdio). */
+  pull: { enabled: boolean; allowed: string[] };
   fallbackModels: string[];
   localOnly: boolean;
   warmModels: string[];
   maxOutputChars: number;
   progressIntervalMs: number;
-  conversations: { ttlMs: number; maxTurns: number };
+  conversations: { ttlMs: number; maxTurns: number; maxBytes: number; maxBytesPerOwner: number };
   security: {
     authTokens: string[];
     allowUnauthenticated: boolean;
@@ -134,7 +156,16 @@ export type Config = {
     rateLimitPerMinute: number;
     maxPromptChars: number;
     maxSessions: number;
+    maxSessionsPerToken: number;
+    maxSessionsPerAddress: number;
     sessionIdleTimeoutMs: number;
+    authFailuresPerMinute: number;
+    /** A header the platform's proxy sets to the client's address (e.g. fly-client-ip); unset trusts only the socket. */
+    clientIpHeader: string | undefined;
+    /** Host headers naming loopback are accepted only when the server itself listens on loopback. */
+    loopbackNamesAllowed: boolean;
+    maxConnections: number;
+    readyCacheMs: number;
   };
 };
 
@@ -143,8 +174,6 @@ const LOOPBACK_HOSTS = new Set(["localhost", "::1", "[::1]"]);
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
-
-
 
 /**
  * Parses the environment once, at start. `--stdio` in argv overrides MCP_TRANSPORT.
@@ -175,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
       `HOST="${e.HOST}" listens beyond this machine, so MCP_AUTH_TOKEN is required: set it (e.g. to \`openssl rand -hex 32\`), bind HOST=127.0.0.1, or set MCP_ALLOW_UNAUTHENTICATED=true to run open on purpose`,
     ]);
   }
+  const pullEnabled = e.PULL_ENABLED ?? (transport === "stdio" || isLoopbackHost(e.HOST));
   return {
     port: e.PORT,
     host: e.HOST,
@@ -195,13 +225,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
       shutdownMs: e.SHUTDOWN_TIMEOUT_MS,
     },
     retries: { max: e.LLM_MAX_RETRIES, baseDelayMs: e.LLM_RETRY_BASE_DELAY_MS },
-    concurrency: { ollama: e.OLLAMA_CONCURRENCY, openai: e.OPENAI_CONCURRENCY, queueMax: e.LLM_QUEUE_MAX, queueTimeoutMs: e.LLM_QUEUE_TIMEOUT_MS },
+    concurrency: { ollama: e.OLLAMA_CONCURRENCY, openai: e.OPENAI_CONCURRENCY, queueMax: e.LLM_QUEUE_MAX, queueMaxPerOwner: e.LLM_QUEUE_MAX_PER_TOKEN, queueTimeoutMs: e.LLM_QUEUE_TIMEOUT_MS },
+    caps: { maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS, maxNumCtx: e.OLLAMA_MAX_NUM_CTX, maxKeepAliveMs: e.OLLAMA_MAX_KEEP_ALIVE_MS },
+    pull: { enabled: pullEnabled, allowed: list(e.PULL_ALLOWED) },
     fallbackModels: list(e.FALLBACK_MODELS),
     localOnly: e.LOCAL_ONLY,
     warmModels: list(e.WARM_MODELS),
     maxOutputChars: e.MAX_OUTPUT_CHARS,
     progressIntervalMs: e.PROGRESS_INTERVAL_MS,
-    conversations: { ttlMs: e.CONVERSATION_TTL_MS, maxTurns: e.CONVERSATION_MAX_TURNS },
+    conversations: { ttlMs: e.CONVERSATION_TTL_MS, maxTurns: e.CONVERSATION_MAX_TURNS, maxBytes: e.CONVERSATION_MAX_BYTES, maxBytesPerOwner: Math.min(e.CONVERSATION_MAX_BYTES_PER_TOKEN, e.CONVERSATION_MAX_BYTES) },
     security: {
       authTokens: list(e.MCP_AUTH_TOKEN),
       allowUnauthenticated: e.MCP_ALLOW_UNAUTHENTICATED,
@@ -212,7 +244,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       maxPromptChars: e.MAX_PROMPT_CHARS,
       maxSessions: e.MAX_SESSIONS,
+      maxSessionsPerToken: e.MAX_SESSIONS_PER_TOKEN,
+      maxSessionsPerAddress: e.MAX_SESSIONS_PER_ADDRESS,
       sessionIdleTimeoutMs: e.SESSION_IDLE_TIMEOUT_MS,
+      authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+      clientIpHeader: e.CLIENT_IP_HEADER || undefined,
+      loopbackNamesAllowed: isLoopbackHost(e.HOST),
+      maxConnections: e.MAX_CONNECTIONS,
+      readyCacheMs: e.READY_CACHE_MS,
     },
   };
 }

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { Caller } from "./caller.js";
 
 /** Counts work in flight so a shutdown can wait for it, up to a bound. */
 export class InFlight {
@@ -43,9 +44,15 @@ export class StreamCounter {
 }
 
 /**
- * What the HTTP request carrying a tool call knows about it: `signal` aborts when the client drops
- * that request's connection before its answer. The SDK only cancels a tool on an explicit
- * notifications/cancelled or when the whole session closes, so without this a vanished
- * streamable-HTTP client would leave the model generating.
+ * What the HTTP request carrying an MCP message knows, for the tool call it may start:
+ * - `caller`: who sent it (checked by the front door); what the call creates is bound to it.
+ * - `signal`: aborts when the client drops that request's connection before its answer. The SDK
+ *   only cancels a tool on notifications/cancelled or when the whole session closes, so without it
+ *   a vanished streamable-HTTP client would leave the model generating.
+ * - `endResponse`: ends that request's response, for a call the client cancelled (the SDK writes
+ *   no answer to a cancelled request, and would otherwise keep its stream open until the session ends).
+ * - `holdSession`: keeps the request's session from being reaped as idle while the call runs.
  */
-export const requestScope = new AsyncLocalStorage<{ signal: AbortSignal }>();
+export type RequestScope = { caller: Caller; signal: AbortSignal; endResponse(): void; holdSession(): () => void };
+
+export const requestScope = new AsyncLocalStorage<RequestScope>();

@@ -1,5 +1,6 @@
 import { pino, type Logger } from "pino";
 import type { Logger as FastMcpLogger } from "fastmcp";
+import { redactDeep } from "./secrets.js";
 
 export type { Logger };
 
@@ -25,6 +26,12 @@ export function createLogger(level: string, destination: pino.DestinationStream 
       base: { service: "mcp-lab" },
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Keys and tokens can hide inside messages and errors (a provider echoing the key): scrub every argument.
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map(redactDeep) as Parameters<typeof method>);
+        },
+      },
     },
     destination,
   );

@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+const MAX_MODEL_LABELS = 64;
+
 export type CallSample = { tool: string; provider?: string; model?: string; outcome: string; seconds: number };
 
 /** Prometheus metrics (prom-client), one registry per server so tests can run several. */
@@ -25,7 +27,12 @@ export class Metrics {
   private readonly tokens = new Counter({ name: "llm_tokens_total", help: "Tokens in (prompt) and out (completion)", labelNames: ["provider", "direction"], registers: [this.registry] });
   private readonly httpRefusals = new Counter({ name: "http_refused_requests_total", help: "Requests refused before MCP, by status", labelNames: ["status"], registers: [this.registry] });
 
-  constructor(gauges: { openSessions: () => Record<string, number>; queue: () => Record<string, { waiting: number; running: number }> }) {
+  private readonly modelLabels = new Set<string>();
+
+  constructor(
+    gauges: { openSessions: () => Record<string, number>; queue: () => Record<string, { waiting: number; running: number }> },
+    private readonly isKnownModel: (qualifiedName: string) => boolean = () => false,
+  ) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: "mcp_open_sessions",
@@ -56,8 +63,21 @@ export class Metrics {
     });
   }
 
+  /**
+   * No label value comes from a caller: a model the server knows (configured, or listed by a
+   * provider) is named, anything else is "other", and past MAX_MODEL_LABELS names everything new is
+   * "other" too, so no caller can grow the number of series.
+   */
+  modelLabel(qualifiedName: string | undefined): string {
+    if (!qualifiedName) return "";
+    if (this.modelLabels.has(qualifiedName)) return qualifiedName;
+    if (!this.isKnownModel(qualifiedName) || this.modelLabels.size >= MAX_MODEL_LABELS) return "other";
+    this.modelLabels.add(qualifiedName);
+    return qualifiedName;
+  }
+
   toolCall(sample: CallSample): void {
-    this.toolCalls.inc({ tool: sample.tool, provider: sample.provider ?? "", model: sample.outcome === "ok" ? (sample.model ?? "") : "", outcome: sample.outcome });
+    this.toolCalls.inc({ tool: sample.tool, provider: sample.provider ?? "", model: sample.outcome === "ok" ? this.modelLabel(sample.model) : "", outcome: sample.outcome });
     this.toolSeconds.observe({ tool: sample.tool, outcome: sample.outcome }, sample.seconds);
   }
 

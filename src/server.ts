@@ -18,6 +18,8 @@ export function createMcpServer(app: AppContext): FastMCP {
       "Gives access to local Ollama models and OpenAI-compatible cloud models. Call list_models to see what is installed, then ask_llm with a model name.",
     logger: fastMcpLogger(app.logger),
     health: { enabled: false },
+    // No tool uses the client's roots; asking for them only leaves a request the client may never answer.
+    roots: { enabled: false },
     // Writes on a silent tool-call stream, for clients that sent no progress token, so proxies keep it open.
     streamKeepalive: { enabled: true, intervalMs: app.config.progressIntervalMs },
   });
@@ -26,6 +28,6 @@ export function createMcpServer(app: AppContext): FastMCP {
   registerTool(server, app, listModelsTool(app));
   registerTool(server, app, compareModelsTool(app));
   registerTool(server, app, modelInfoTool(app));
-  registerTool(server, app, pullModelTool(app));
+  if (app.config.pull.enabled) registerTool(server, app, pullModelTool(app));
   return server;
 }

@@ -1,84 +1,154 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AppContext } from "../app.js";
+import type { Caller } from "../caller.js";
+import type { Config } from "../config.js";
+import type { InFlight, StreamCounter } from "../lifecycle.js";
 import { requestScope } from "../lifecycle.js";
+import type { Metrics } from "../metrics.js";
+import { limitBody } from "./bodyLimit.js";
+import { Guard, clientAddress } from "./guard.js";
 import type { FrontDoor } from "./listener.js";
-import { health, ready } from "./probes.js";
-import { RateLimiter } from "./rateLimit.js";
+import { health, type ReadinessProbe } from "./probes.js";
 import { sendJson } from "./respond.js";
-import { bearerToken, checkBearer, checkHostAndOrigin, type Refusal } from "./security.js";
+import { checkHostAndOrigin, type Refusal } from "./security.js";
+import type { SessionRegistry } from "./sessions.js";
+import { canonicalTarget } from "./target.js";
 
-const MCP_PATHS = new Set(["/mcp", "/sse", "/messages"]);
+type Route = { methods: readonly string[]; kind: "open" | "metrics" | "mcp" };
 
-export function pathOf(url: string | undefined): string {
-  const path = (url ?? "/").split("?")[0] ?? "/";
-  return path.length > 1 ? path.replace(/\/+$/, "") : path;
-}
-
-/** Opens a session: a streamable-HTTP POST without a session id, or a new SSE stream. */
-function opensSession(req: IncomingMessage, path: string): boolean {
-  return (path === "/mcp" && req.method === "POST" && !req.headers["mcp-session-id"]) || (path === "/sse" && req.method === "GET");
-}
+/** Every route this server has. A request for anything else is guarded like the rest, then 404. */
+const ROUTES = new Map<string, Route>([
+  ["/health", { methods: ["GET", "HEAD"], kind: "open" }],
+  ["/ready", { methods: ["GET", "HEAD"], kind: "open" }],
+  ["/metrics", { methods: ["GET", "HEAD"], kind: "metrics" }],
+  ["/mcp", { methods: ["POST", "GET", "DELETE"], kind: "mcp" }],
+  ["/sse", { methods: ["GET"], kind: "mcp" }],
+  ["/messages", { methods: ["POST"], kind: "mcp" }],
+]);
 
 export type DoorState = { draining: boolean };
 
-/**
- * Everything HTTP that is ours rather than fastmcp's, in order: open probes; then for the MCP
- * endpoints Host/Origin (403), shutdown (503), bearer auth (401), rate limit (429), body size (413)
- * and the session cap (503); /metrics behind its own token.
- */
-export function createFrontDoor(app: AppContext, state: DoorState): FrontDoor {
-  const security = app.config.security;
-  const limiter = new RateLimiter(security.rateLimitPerMinute);
-  const refuse = (res: ServerResponse, refusal: Refusal) => {
-    app.metrics.refused(refusal.status);
-    sendJson(res, refusal.status, { error: refusal.message }, refusal.headers);
-  };
+export type FrontDoorParts = {
+  config: Config;
+  metrics: Metrics;
+  inFlight: InFlight;
+  sseStreams: StreamCounter;
+  sessions: SessionRegistry;
+  readiness: ReadinessProbe;
+  state: DoorState;
+};
 
-  const guard = (req: IncomingMessage, path: string): Refusal | undefined => {
-    const origin = checkHostAndOrigin(req, security);
-    if (origin) return origin;
-    if (state.draining) return { status: 503, message: "The server is shutting down; reconnect in a moment.", headers: { connection: "close", "retry-after": "1" } };
-    const auth = checkBearer(req, security.authTokens);
-    if (auth) return auth;
-    const waitMs = limiter.take(bearerToken(req) ?? req.socket.remoteAddress ?? "unknown");
-    if (waitMs > 0) {
-      return { status: 429, message: `Too many requests: the limit is ${security.rateLimitPerMinute} a minute (RATE_LIMIT_PER_MINUTE).`, headers: { "retry-after": String(Math.ceil(waitMs / 1000)) } };
-    }
-    if (Number(req.headers["content-length"] ?? 0) > security.maxBodyBytes) {
-      return { status: 413, message: `The request body is larger than ${security.maxBodyBytes} bytes (MAX_BODY_BYTES).` };
-    }
-    if (opensSession(req, path) && app.sessions.count() >= security.maxSessions) {
-      return { status: 503, message: `Too many open sessions (${security.maxSessions}, MAX_SESSIONS). Try again shortly.`, headers: { "retry-after": "5" } };
-    }
-    return undefined;
+/**
+ * Everything HTTP that is ours rather than fastmcp's. The path is read once, in canonical form
+ * (400 otherwise), and only that path is routed. /health and /ready are open; every other request,
+ * whatever its path or method, passes the guard (Host/Origin, failed-login limit, token, rate), and
+ * then: /metrics answers; an MCP route gets the body cap (413), the shutdown check (503), the
+ * session checks (ownership, caps) and goes to fastmcp; anything else is 404 or 405.
+ */
+export function createFrontDoor(parts: FrontDoorParts): FrontDoor {
+  const { config, metrics, sessions, state } = parts;
+  const security = config.security;
+  const guard = new Guard(security);
+  const refuse = (res: ServerResponse, refusal: Refusal) => {
+    metrics.refused(refusal.status);
+    if (!res.headersSent) sendJson(res, refusal.status, { error: refusal.message }, refusal.headers);
   };
 
   return async (req, res, next) => {
-    const path = pathOf(req.url);
-    const isRead = req.method === "GET" || req.method === "HEAD";
-    if (isRead && path === "/health") return health(req, res);
-    if (isRead && path === "/ready") return state.draining ? sendJson(res, 503, { status: "draining" }) : ready(app, req, res);
-    if (isRead && path === "/metrics") {
-      const refusal = checkBearer(req, security.metricsToken ? [security.metricsToken] : security.authTokens);
-      if (refusal) return refuse(res, refusal);
-      res.writeHead(200, { "content-type": app.metrics.registry.contentType });
-      return void res.end(await app.metrics.registry.metrics());
+    const target = canonicalTarget(req.url);
+    if (!target) return refuse(res, { status: 400, message: "The request path is not in canonical form (no dot segments, percent-encoding, fragments, backslashes or empty segments)." });
+    const route = ROUTES.get(target.path);
+    const method = req.method ?? "GET";
+    const allowed = route?.methods.includes(method) ?? false;
+    if (route?.kind === "open" && allowed) {
+      if (target.path === "/health") return health(res);
+      if (state.draining) return sendJson(res, 503, { status: "draining" });
+      return parts.readiness.answer(res, guard.identify(req, clientAddress(req, security.clientIpHeader)) !== undefined);
     }
-    if (!MCP_PATHS.has(path)) return next();
-    const refusal = guard(req, path);
-    if (refusal) return refuse(res, refusal);
-    if (path === "/sse" && req.method === "GET") app.sseStreams.track(res);
-    if (req.method !== "POST" || path !== "/mcp") return next();
-    // A streamable-HTTP call is done when its response is written, not when its tool returns;
-    // and if its connection goes before that, the client is gone: cancel the call.
-    const disconnected = new AbortController();
-    const closed = new Promise<void>((resolve) =>
-      res.once("close", () => {
-        if (!res.writableFinished) disconnected.abort(new Error("the client closed the connection"));
-        resolve();
-      }),
-    );
-    void app.inFlight.track(closed);
-    requestScope.run({ signal: disconnected.signal }, next);
+    if (method === "OPTIONS" && route?.kind === "mcp") {
+      // A browser's CORS preflight carries no token: the Host/Origin check, then fastmcp's answer.
+      const refusal = checkHostAndOrigin(req, security);
+      return refusal ? refuse(res, refusal) : next();
+    }
+    const verdict = guard.check(req, route?.kind === "metrics" && security.metricsToken ? [security.metricsToken] : undefined);
+    if ("refusal" in verdict) return refuse(res, verdict.refusal);
+    if (!route) return refuse(res, { status: 404, message: `Nothing is served at ${target.path}.` });
+    if (!allowed) return refuse(res, { status: 405, message: `${method} is not allowed on ${target.path}.`, headers: { allow: route.methods.join(", ") } });
+    if (route.kind === "metrics") {
+      res.writeHead(200, { "content-type": metrics.registry.contentType });
+      return void res.end(method === "HEAD" ? undefined : await metrics.registry.metrics());
+    }
+    if (method === "POST") {
+      if (Number(req.headers["content-length"] ?? 0) > security.maxBodyBytes) return refuse(res, bodyTooLarge(security.maxBodyBytes));
+      limitBody(req, security.maxBodyBytes, () => refuse(res, { ...bodyTooLarge(security.maxBodyBytes), headers: { connection: "close" } }));
+    }
+    if (state.draining) return refuse(res, { status: 503, message: "The server is shutting down; reconnect in a moment.", headers: { connection: "close", "retry-after": "1" } });
+    const sessionId = sessionIdOf(req, target);
+    if (sessionId !== undefined) {
+      const owner = sessions.ownerOf(sessionId);
+      if (owner !== undefined && owner !== verdict.caller.id) return answerUnknownSession(res, target.path);
+    } else {
+      const refusal = sessionCapRefusal(req, target.path, verdict.caller, parts);
+      if (refusal) return refuse(res, refusal);
+    }
+    if (target.path === "/sse") parts.sseStreams.track(res);
+    serveMcp(req, res, next, { caller: verdict.caller, path: target.path, sessionId }, parts);
   };
+}
+
+function bodyTooLarge(maxBytes: number): Refusal {
+  return { status: 413, message: `The request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES).` };
+}
+
+function sessionIdOf(req: IncomingMessage, target: { path: string; query: string }): string | undefined {
+  if (target.path === "/messages") return new URLSearchParams(target.query).get("sessionId") ?? undefined;
+  const header = req.headers["mcp-session-id"];
+  return target.path === "/mcp" ? (Array.isArray(header) ? header[0] : header) : undefined;
+}
+
+/** Another caller's session id gets exactly the answer an id that never existed gets (mcp-proxy's). */
+function answerUnknownSession(res: ServerResponse, path: string): void {
+  if (path === "/messages") return void res.writeHead(400).end("No active transport");
+  res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: -32001, message: "Session not found" }, id: null, jsonrpc: "2.0" }));
+}
+
+/** A request that opens a session (a POST to /mcp without an id, or a new SSE stream) within the caps. */
+function sessionCapRefusal(req: IncomingMessage, path: string, caller: Caller, parts: FrontDoorParts): Refusal | undefined {
+  const opens = (path === "/mcp" && req.method === "POST" && !parts.config.stateless) || path === "/sse";
+  if (!opens) return undefined;
+  const { maxSessions, maxSessionsPerToken, maxSessionsPerAddress } = parts.config.security;
+  if (parts.sessions.size >= maxSessions) return { status: 503, message: `Too many open sessions (${maxSessions}, MAX_SESSIONS). Try again shortly.`, headers: { "retry-after": "5" } };
+  const held = parts.sessions.heldBy(caller);
+  if (caller.id !== "open" && held.byOwner >= maxSessionsPerToken) {
+    return { status: 429, message: `This token holds ${held.byOwner} open sessions, the most one token may hold (MAX_SESSIONS_PER_TOKEN). Close some (or let them idle out) first.`, headers: { "retry-after": "5" } };
+  }
+  if (held.byAddress >= maxSessionsPerAddress) {
+    return { status: 429, message: `This address holds ${held.byAddress} open sessions, the most one address may hold (MAX_SESSIONS_PER_ADDRESS).`, headers: { "retry-after": "5" } };
+  }
+  return undefined;
+}
+
+/**
+ * Hands the request to fastmcp inside its request scope. A streamable-HTTP call is done when its
+ * response is written, not when its tool returns; and if its connection goes before that, the
+ * client is gone: the call is cancelled.
+ */
+function serveMcp(req: IncomingMessage, res: ServerResponse, next: () => void, request: { caller: Caller; path: string; sessionId: string | undefined }, parts: FrontDoorParts): void {
+  const { caller, sessionId } = request;
+  const disconnected = new AbortController();
+  const releaseRequest = sessionId !== undefined && req.method === "POST" ? parts.sessions.hold(sessionId) : () => undefined;
+  const closed = new Promise<void>((resolve) =>
+    res.once("close", () => {
+      if (!res.writableFinished) disconnected.abort(new Error("the client closed the connection"));
+      releaseRequest();
+      resolve();
+    }),
+  );
+  if (req.method === "POST" && request.path === "/mcp") void parts.inFlight.track(closed);
+  const scope = {
+    caller,
+    signal: disconnected.signal,
+    endResponse: () => void (res.writableEnded || res.end()),
+    holdSession: () => (sessionId === undefined ? () => undefined : parts.sessions.hold(sessionId)),
+  };
+  requestScope.run(scope, next);
 }

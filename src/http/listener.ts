@@ -7,6 +7,13 @@ export type FrontDoor = (req: IncomingMessage, res: ServerResponse, next: () => 
 export type HttpListener = { server: Server; port: number };
 
 /**
+ * Limits on the sockets themselves. mcp-proxy raises keep-alive to 300 s, which also lifts the
+ * headers timeout past it; these are set after it has, so a client that sends its headers slowly,
+ * trickles a body, or parks idle connections is cut off, and connections are counted.
+ */
+export type SocketLimits = { maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
+
+/**
  * Starts fastmcp's HTTP transports (streamable HTTP on /mcp, legacy SSE on /sse + /messages)
  * with our own handler in front of every request, bound where we say.
  *
@@ -18,7 +25,16 @@ export type HttpListener = { server: Server; port: number };
  */
 export async function startHttpTransports(
   mcp: FastMCP,
-  options: { host: string; port: number; stateless: boolean; maxBodyBytes: number; sessionIdleTimeoutMs: number; front: FrontDoor },
+  options: {
+    host: string;
+    port: number;
+    stateless: boolean;
+    maxBodyBytes: number;
+    sessionIdleTimeoutMs: number;
+    sockets: SocketLimits;
+    front: FrontDoor;
+    onError: (error: unknown) => void;
+  },
 ): Promise<HttpListener> {
   const original = http.createServer;
   let created: Server | undefined;
@@ -26,8 +42,9 @@ export async function startHttpTransports(
     const listener = args.find((arg) => typeof arg === "function") as http.RequestListener;
     const server = original((req, res) => {
       Promise.resolve(options.front(req, res, () => listener(req, res))).catch((error: unknown) => {
+        options.onError(error);
         if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-        res.end(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+        res.end("internal error");
       });
     });
     const listen = server.listen.bind(server);
@@ -58,5 +75,7 @@ export async function startHttpTransports(
     http.createServer = original;
   }
   if (!created) throw new Error("fastmcp did not create an HTTP server");
+  const { maxConnections, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = options.sockets;
+  Object.assign(created, { maxConnections, headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, keepAliveTimeout: keepAliveTimeoutMs });
   return { server: created, port: (created.address() as AddressInfo).port };
 }

@@ -1,6 +1,7 @@
 /**
- * A token bucket per client key (token or address): `perMinute` requests a minute on average, in
- * bursts of up to `perMinute`. Idle buckets are dropped so the map cannot grow without bound.
+ * A token bucket per client key: `perMinute` requests a minute on average, in bursts of up to
+ * `perMinute`. At most `maxKeys` buckets are kept: the least recently used go first, so a flood of
+ * distinct keys (addresses) costs a bounded amount of memory.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; updated: number }>();
@@ -9,29 +10,32 @@ export class RateLimiter {
   constructor(
     private readonly perMinute: number,
     private readonly now: () => number = Date.now,
+    private readonly maxKeys = 10_000,
   ) {
     this.perMs = perMinute / 60_000;
   }
 
-  /** 0 when the request may go ahead, else the milliseconds until it may. */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  /** 0 when the request may go ahead (and is counted), else the milliseconds until it may. */
   take(key: string): number {
+    const waitMs = this.peek(key);
+    if (waitMs === 0 && this.perMinute > 0) this.buckets.get(key)!.tokens -= 1;
+    return waitMs;
+  }
+
+  /** Like `take`, without counting the request. */
+  peek(key: string): number {
     if (this.perMinute === 0) return 0;
     const now = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.perMinute, updated: now };
     bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.updated) * this.perMs);
     bucket.updated = now;
+    this.buckets.delete(key);
     this.buckets.set(key, bucket);
-    if (this.buckets.size > 10_000) this.prune(now);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil((1 - bucket.tokens) / this.perMs);
-  }
-
-  private prune(now: number): void {
-    for (const [key, bucket] of this.buckets) {
-      if (now - bucket.updated > 60_000) this.buckets.delete(key);
-    }
+    if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
+    return bucket.tokens >= 1 ? 0 : Math.ceil((1 - bucket.tokens) / this.perMs);
   }
 }

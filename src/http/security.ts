@@ -1,55 +1,75 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { isLoopbackHost, type Config } from "../config.js";
+import { isIPv4, isIPv6 } from "node:net";
+import type { Config } from "../config.js";
 
 /** Railway's deploy-time health checks arrive with this Host. */
 const RAILWAY_HEALTHCHECK_HOST = "healthcheck.railway.app";
 
 export type Refusal = { status: number; message: string; headers?: Record<string, string> };
 
-function hostnameOf(hostHeader: string): string {
-  const host = hostHeader.trim().toLowerCase();
-  if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
-  const colon = host.lastIndexOf(":");
-  return colon === -1 || host.indexOf(":") !== colon ? host : host.slice(0, colon);
-}
-
-function allowedHostname(hostname: string, allowedHosts: string[]): boolean {
-  if (isLoopbackHost(hostname) || hostname === RAILWAY_HEALTHCHECK_HOST) return true;
-  return allowedHosts.some((allowed) => allowed === "*" || allowed === hostname || (allowed.startsWith("*.") && hostname.endsWith(allowed.slice(1))));
-}
+const HOST_AND_PORT = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/;
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /**
- * DNS-rebinding protection as the MCP spec asks: the Host must be a loopback name or one listed in
- * ALLOWED_HOSTS, and a browser's Origin, when sent, must be on such a host or in ALLOWED_ORIGINS.
+ * The host name in a Host header (or an Origin's host), lower-cased and without one trailing dot;
+ * undefined unless it is exactly a DNS name, an IPv4 address or a bracketed IPv6 address, with an
+ * optional port. `[::1].evil.com` and other mixtures are not host names.
+ */
+export function parseHostName(value: string): string | undefined {
+  const match = HOST_AND_PORT.exec(value.trim().toLowerCase());
+  if (!match) return undefined;
+  const name = match[1]!;
+  if (name.startsWith("[")) return isIPv6(name.slice(1, -1)) ? name : undefined;
+  const bare = name.endsWith(".") ? name.slice(0, -1) : name;
+  return isIPv4(bare) || DNS_NAME.test(bare) ? bare : undefined;
+}
+
+export function isLoopbackName(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+function allowedHostname(hostname: string, security: Config["security"]): boolean {
+  if (hostname === RAILWAY_HEALTHCHECK_HOST || (security.loopbackNamesAllowed && isLoopbackName(hostname))) return true;
+  return security.allowedHosts.some((allowed) => allowed === "*" || allowed === hostname || (allowed.startsWith("*.") && hostname.endsWith(allowed.slice(1))));
+}
+
+const shown = (value: string) => JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+
+/**
+ * DNS-rebinding protection as the MCP spec asks: the Host must be one listed in ALLOWED_HOSTS (or a
+ * loopback name, when the server itself listens on loopback only), and a browser's Origin, when
+ * sent, must be on such a host or in ALLOWED_ORIGINS.
  */
 export function checkHostAndOrigin(req: IncomingMessage, security: Config["security"]): Refusal | undefined {
   const host = req.headers.host ?? "";
-  if (!allowedHostname(hostnameOf(host), security.allowedHosts)) {
-    return { status: 403, message: `Host '${host}' is not allowed. Add it to ALLOWED_HOSTS if this server is meant to answer to that name.` };
+  const hostname = parseHostName(host);
+  if (!hostname || !allowedHostname(hostname, security)) {
+    const hint = hostname && isLoopbackName(hostname) ? " This server listens beyond loopback, so loopback names are refused unless ALLOWED_HOSTS lists them (e.g. to reach it through a tunnel)." : "";
+    return { status: 403, message: `Host ${shown(host)} is not allowed. Add it to ALLOWED_HOSTS if this server is meant to answer to that name.${hint}` };
   }
   const origin = req.headers.origin;
   if (origin === undefined) return undefined;
-  let originHost: string;
+  let originHost: string | undefined;
   try {
-    originHost = new URL(origin).hostname.toLowerCase();
+    originHost = parseHostName(new URL(origin).host);
   } catch {
-    return { status: 403, message: `Origin '${origin}' is not allowed.` };
+    originHost = undefined;
   }
   const exact = security.allowedOrigins.includes(origin.toLowerCase().replace(/\/+$/, ""));
-  if (!exact && !allowedHostname(originHost, security.allowedHosts)) {
-    return { status: 403, message: `Origin '${origin}' is not allowed. Add it to ALLOWED_ORIGINS to let that web page connect.` };
+  if (!exact && !(originHost && allowedHostname(originHost, security))) {
+    return { status: 403, message: `Origin ${shown(origin)} is not allowed. Add it to ALLOWED_ORIGINS to let that web page connect.` };
   }
   return undefined;
 }
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
-/** Compares a presented token with every configured one in constant time (hashes make the lengths equal). */
-export function tokenMatches(presented: string, tokens: string[]): boolean {
+/** The configured token a presented one equals, compared in constant time (hashes make the lengths equal). */
+export function matchingToken(presented: string, tokens: string[]): string | undefined {
   const candidate = digest(presented);
-  let matched = false;
-  for (const token of tokens) matched = timingSafeEqual(candidate, digest(token)) || matched;
+  let matched: string | undefined;
+  for (const token of tokens) if (timingSafeEqual(candidate, digest(token))) matched = token;
   return matched;
 }
 
@@ -58,15 +78,11 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
-/** 401 with WWW-Authenticate when `tokens` is non-empty and the request does not carry one of them. */
-export function checkBearer(req: IncomingMessage, tokens: string[]): Refusal | undefined {
-  if (tokens.length === 0) return undefined;
-  const presented = bearerToken(req);
-  if (presented && tokenMatches(presented, tokens)) return undefined;
-  const error = presented ? ', error="invalid_token"' : "";
+/** 401 with WWW-Authenticate: the answer to a request without one of the tokens. */
+export function unauthorized(presented: string | undefined): Refusal {
   return {
     status: 401,
     message: presented ? "The bearer token is not valid." : "This server needs `Authorization: Bearer <token>` (the value of MCP_AUTH_TOKEN).",
-    headers: { "www-authenticate": `Bearer realm="mcp-lab"${error}` },
+    headers: { "www-authenticate": `Bearer realm="mcp-lab"${presented ? ', error="invalid_token"' : ""}` },
   };
 }

@@ -1,3 +1,4 @@
+import { cutRedacted } from "../secrets.js";
 import { StreamAccumulator } from "./accumulator.js";
 import { LlmError, responseError, type ErrorContext } from "./errors.js";
 import type { HttpClient } from "./http.js";
@@ -64,13 +65,14 @@ export async function streamChatCompletion(
       events++;
       if (chunk.error) {
         const message = typeof chunk.error === "string" ? chunk.error : (chunk.error.message ?? "no details");
-        throw new LlmError("provider_error", `${context.provider} failed mid-answer: ${message.slice(0, 300)}`, { provider: context.provider, model: request.model });
+        throw new LlmError("provider_error", `${context.provider} failed mid-answer: ${cutRedacted(message, 300)}`, { provider: context.provider, model: request.model });
       }
       model = chunk.model || model;
       const choice = chunk.choices?.[0];
       stream.add({ content: choice?.delta?.content ?? undefined, thinking: choice?.delta?.reasoning ?? choice?.delta?.reasoning_content ?? undefined });
       if (choice?.finish_reason) finishReason = choice.finish_reason;
       if (chunk.usage) usage = chunk.usage;
+      if (stream.full) break;
     }
     if (events === 0 && !stream.watch.signal.aborted) {
       throw new LlmError("provider_error", `${context.provider} at ${context.baseUrl} answered, but not with a stream of chat completion events.`, {

@@ -1,5 +1,5 @@
-import { redactText } from "../secrets.js";
-import type { HttpResponse } from "./http.js";
+import { redactText, cutRedacted } from "../secrets.js";
+import { readCapped, type HttpResponse } from "./http.js";
 import type { ProviderName } from "./types.js";
 
 export type LlmErrorKind =
@@ -81,11 +81,11 @@ export function errorBodyMessage(body: string): string {
     const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
     const error = parsed.error as { message?: unknown } | string | undefined;
     const message = typeof error === "string" ? error : typeof error?.message === "string" ? error.message : parsed.message;
-    if (typeof message === "string") return message.slice(0, 300);
+    if (typeof message === "string") return cutRedacted(message, 300);
   } catch {
     // not JSON: the raw text
   }
-  return body.trim().slice(0, 300);
+  return cutRedacted(body.trim(), 300);
 }
 
 /** Maps a provider's non-2xx answer into an LlmError: 404 model not found, 401/403, 429 (with Retry-After), other 4xx, 5xx. */
@@ -104,7 +104,7 @@ export function httpStatusError(status: number, message: string, retryAfterMs: n
 
 /** A provider's non-2xx answer, read to the end, as an LlmError in the provider's own words. */
 export async function responseError(response: HttpResponse, context: ErrorContext): Promise<LlmError> {
-  const message = errorBodyMessage(await response.body.text());
+  const message = errorBodyMessage(await readCapped(response.body, 65_536, true));
   const retryAfter = response.headers["retry-after"]; // undici gives a repeated header as an array
   return httpStatusError(response.statusCode, message, parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter), context);
 }
@@ -120,5 +120,5 @@ export function toLlmError(error: unknown, context: ErrorContext): LlmError {
   if (code) return unreachable(context, code);
   const cause = (error as { cause?: unknown })?.cause;
   const message = [error, cause].filter((e) => e instanceof Error).map((e) => (e as Error).message).join(": ") || String(error);
-  return new LlmError("provider_error", `${context.provider} call failed: ${message.slice(0, 300)}`, details);
+  return new LlmError("provider_error", `${context.provider} call failed: ${cutRedacted(message, 300)}`, details);
 }

@@ -1,10 +1,14 @@
+import { clampCall, type CallCaps } from "./clamp.js";
 import { LlmError, toLlmError } from "./errors.js";
 import type { ConcurrencyLimiter } from "./limiter.js";
 import { decideRetry, sleep, type RetryPolicy } from "./retry.js";
 import type { ModelRouter, ResolvedModel } from "./router.js";
 import type { ChatRequest, ChatResult, ProviderName } from "./types.js";
 
-export type ChatCall = Omit<ChatRequest, "model">;
+export type ChatCall = Omit<ChatRequest, "model"> & {
+  /** Whose call this is: the provider's slots and queue are shared fairly between owners. */
+  owner?: string;
+};
 
 export type Fallback = { model: string; reason: string };
 
@@ -14,12 +18,15 @@ export type GatewayResult = ChatResult & {
   retries: number;
   /** The models that failed before the one that answered, and why. */
   fellBackFrom: Fallback[];
+  /** Knobs the server lowered to its limits, each said in words. */
+  adjustments: string[];
 };
 
 export type GatewayOptions = {
   policy: RetryPolicy;
   fallbackModels: string[];
   localOnly: boolean;
+  caps: CallCaps;
   observer?: {
     result(provider: ProviderName, result: ChatResult): void;
     error(provider: ProviderName, error: LlmError): void;
@@ -61,8 +68,11 @@ export class LlmGateway {
     let firstError: LlmError | undefined;
     for (const target of [primary, ...(useFallbacks ? this.fallbacksFor(primary) : [])]) {
       try {
-        const { result, retries } = await this.withRetries(target, target === primary ? call : ollamaOptionsOnlyFor(target, call));
-        return { ...result, provider: target.provider.name, qualifiedName: target.qualifiedName, retries, fellBackFrom };
+        const wanted = target === primary ? call : ollamaOptionsOnlyFor(target, call);
+        const contextLength = wanted.numCtx === undefined ? undefined : await target.provider.contextLength?.(target.model, call.signal);
+        const { call: capped, notes } = clampCall(wanted, this.options.caps, contextLength);
+        const { result, retries } = await this.withRetries(target, capped);
+        return { ...result, provider: target.provider.name, qualifiedName: target.qualifiedName, retries, fellBackFrom, adjustments: notes };
       } catch (error) {
         const failure = asLlmError(error, target);
         if (FINAL.has(failure.kind) && target === primary) throw failure;
@@ -89,7 +99,8 @@ export class LlmGateway {
     const limiter = this.limiters[target.provider.name];
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await limiter.run(() => target.provider.chat({ ...call, model: target.model }), call.signal);
+        const { owner, ...request } = call;
+        const result = await limiter.run(() => target.provider.chat({ ...request, model: target.model }), call.signal, owner);
         this.options.observer?.result(target.provider.name, result);
         return { result, retries: attempt };
       } catch (error) {

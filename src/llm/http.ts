@@ -33,3 +33,31 @@ export function createHttpClient(options: { connectTimeoutMs: number }): HttpCli
     close: () => dispatcher.close(),
   };
 }
+
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the answer was larger than ${limit} bytes`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/**
+ * Reads a whole (non-streamed) body as text, but never more than `maxBytes`: past that the
+ * connection is dropped and, when `truncate` is set, what arrived so far is the text; otherwise
+ * it is a BodyTooLargeError.
+ */
+export async function readCapped(body: HttpResponse["body"], maxBytes: number, truncate = false): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      if (!truncate) throw new BodyTooLargeError(maxBytes);
+      chunks.push(chunk.subarray(0, chunk.length - (size - maxBytes)));
+      break;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

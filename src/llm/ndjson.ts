@@ -1,16 +1,10 @@
+import { LineSplitter } from "./lines.js";
+
 /** Yields each JSON line of a newline-delimited JSON body as it arrives. */
 export async function* ndjsonLines(body: AsyncIterable<Uint8Array>): AsyncGenerator<unknown> {
-  const decoder = new TextDecoder();
-  let buffered = "";
+  const lines = new LineSplitter();
   for await (const chunk of body) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) !== -1) {
-      const line = buffered.slice(0, newline).trim();
-      buffered = buffered.slice(newline + 1);
-      if (line) yield JSON.parse(line);
-    }
+    for (const line of lines.push(chunk)) if (line.trim()) yield JSON.parse(line);
   }
-  const rest = (buffered + decoder.decode()).trim();
-  if (rest) yield JSON.parse(rest);
+  for (const line of lines.end()) if (line.trim()) yield JSON.parse(line);
 }

@@ -1,9 +1,12 @@
 import { overHttp, streamChatCompletion, type OpenChunks } from "./chatCompletions.js";
 import { LlmError, responseError, toLlmError } from "./errors.js";
-import type { HttpClient } from "./http.js";
+import { readCapped, type HttpClient } from "./http.js";
 import { nativeChat, pull, type PullProgress } from "./ollamaNative.js";
 import type { StreamLimits } from "./streamWatch.js";
 import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness } from "./types.js";
+
+/** Ollama's largest JSON answers (/api/tags with hundreds of models, /api/show with a long license) are well under this. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
 
 type OllamaTag = {
   name: string;
@@ -37,6 +40,7 @@ export class OllamaProvider implements LlmProvider {
   readonly name = "ollama" as const;
   readonly isLocal = true;
   private readonly chatCompletions: OpenChunks;
+  private readonly contextLengths = new Map<string, number>();
 
   constructor(private readonly options: { baseUrl: string; http: HttpClient; limits: StreamLimits; pullLimits: StreamLimits }) {
     this.chatCompletions = overHttp(options.http, `${options.baseUrl}/v1`, { provider: this.name, baseUrl: options.baseUrl });
@@ -81,6 +85,19 @@ export class OllamaProvider implements LlmProvider {
     };
   }
 
+  /** From /api/show, asked once per model (a bounded cache); undefined when Ollama cannot say. */
+  async contextLength(model: string, signal?: AbortSignal): Promise<number | undefined> {
+    if (this.contextLengths.has(model)) return this.contextLengths.get(model);
+    const length = await this.show(model, signal).then(
+      (info) => info.contextLength,
+      () => undefined,
+    );
+    if (length === undefined) return undefined;
+    if (this.contextLengths.size >= 256) this.contextLengths.delete(this.contextLengths.keys().next().value!);
+    this.contextLengths.set(model, length);
+    return length;
+  }
+
   pull(model: string, signal: AbortSignal | undefined, onProgress: (progress: PullProgress) => void): Promise<void> {
     return pull(this.options, model, this.options.pullLimits, signal, onProgress);
   }
@@ -114,7 +131,7 @@ export class OllamaProvider implements LlmProvider {
         signal: signal ?? AbortSignal.timeout(this.options.limits.totalMs),
       });
       if (response.statusCode >= 300) throw await responseError(response, context);
-      text = await response.body.text();
+      text = await readCapped(response.body, MAX_JSON_BYTES);
     } catch (error) {
       throw toLlmError(error, context);
     }

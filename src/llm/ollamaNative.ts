@@ -1,3 +1,4 @@
+import { cutRedacted } from "../secrets.js";
 import { StreamAccumulator } from "./accumulator.js";
 import { LlmError, responseError, toLlmError, type ErrorContext } from "./errors.js";
 import type { HttpClient } from "./http.js";
@@ -52,9 +53,9 @@ export async function nativeChat(native: Native, request: ChatRequest, limits: S
     const lines = ndjsonLines(await post(native, "/api/chat", body, stream.watch.signal, context));
     for await (const raw of lines) {
       const line = raw as NativeChatLine;
-      if (line.error) throw new LlmError("provider_error", `Ollama failed mid-answer: ${line.error.slice(0, 300)}`, { provider: "ollama", model: request.model });
+      if (line.error) throw new LlmError("provider_error", `Ollama failed mid-answer: ${cutRedacted(String(line.error), 300)}`, { provider: "ollama", model: request.model });
       stream.add({ content: line.message?.content, thinking: line.message?.thinking });
-      if (line.done) {
+      if (line.done || stream.full) {
         return stream.finish({ model: line.model, promptTokens: line.prompt_eval_count, completionTokens: line.eval_count, finishReason: line.done_reason });
       }
     }
@@ -71,7 +72,7 @@ export async function pull(native: Native, model: string, limits: StreamLimits, 
   try {
     for await (const raw of ndjsonLines(await post(native, "/api/pull", { model, stream: true }, watch.signal, context))) {
       const line = raw as PullProgress & { error?: string };
-      if (line.error) throw new LlmError("bad_request", `Ollama could not pull '${model}': ${line.error.slice(0, 300)}`, { provider: "ollama", model });
+      if (line.error) throw new LlmError("bad_request", `Ollama could not pull '${model}': ${cutRedacted(String(line.error), 300)}`, { provider: "ollama", model });
       watch.token();
       onProgress(line);
       if (line.status === "success") return;

@@ -1,3 +1,4 @@
+import { cutRedacted } from "../secrets.js";
 import type OpenAI from "openai";
 import { streamChatCompletion, type OpenChunks } from "./chatCompletions.js";
 import { httpStatusError, LlmError, networkCode, parseRetryAfter, toLlmError, unreachable, type ErrorContext } from "./errors.js";
@@ -17,7 +18,7 @@ export function fromSdkError(sdk: Sdk, error: unknown, context: ErrorContext): L
   if (error instanceof sdk.APIError && error.status !== undefined) {
     const body = error.error as { message?: unknown; error?: unknown } | undefined;
     const message = typeof body?.message === "string" ? body.message : typeof body?.error === "string" ? body.error : error.message;
-    return httpStatusError(error.status, message.slice(0, 300), parseRetryAfter(error.headers?.get("retry-after")), context);
+    return httpStatusError(error.status, cutRedacted(message, 300), parseRetryAfter(error.headers?.get("retry-after")), context);
   }
   return toLlmError(error, context);
 }

@@ -19,7 +19,9 @@ export type ChatRequest = {
   /** Ollama only: how long the model stays loaded afterwards, e.g. "10m" or 0. */
   keepAlive?: string | number;
   signal?: AbortSignal;
-  /** Called for every streamed piece of the answer or of the reasoning trace. */
+  /** Stop reading once the answer is longer than this: the rest would be cut anyway (MAX_OUTPUT_CHARS). */
+  maxAnswerChars?: number;
+  /** Called for every streamed piece of the answer or of the reasoning trace, already told apart. */
   onDelta?: (delta: ChatDelta) => void;
 };
 
@@ -57,4 +59,6 @@ export interface LlmProvider {
   listModels(signal?: AbortSignal): Promise<ModelSummary[]>;
   /** A cheap check (no generation) that the provider answers and, if given, that `model` exists. */
   checkReady(model: string | undefined, signal: AbortSignal): Promise<Readiness>;
+  /** The model's context length in tokens, where the provider can say (undefined when it cannot). */
+  contextLength?(model: string, signal?: AbortSignal): Promise<number | undefined>;
 }

@@ -19,7 +19,7 @@ const parameters = z.object({
   temperature: temperature.optional(),
   max_tokens: maxTokens.optional(),
   think: think.optional(),
-  show_thinking: z.boolean().optional().describe("Also put the model's reasoning trace in the text result (it is always in structuredContent.thinking)."),
+  show_thinking: z.boolean().optional().describe("Also return the model's reasoning trace (in the text and in structuredContent.thinking). Off by default: reasoning is kept out of the result."),
   num_ctx: z.number().int().min(256).max(1_048_576).optional().describe("Ollama only: context window in tokens (Ollama's default is small, e.g. 4096). Larger costs memory."),
   keep_alive: z
     .union([z.string().regex(/^-?\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as "10m", "1h", "0" or "-1"'), z.number()])
@@ -34,29 +34,27 @@ const parameters = z.object({
 
 type Args = z.infer<typeof parameters>;
 
-function footer(result: GatewayResult, latencyMs: number, conversationId: string): string {
+function footer(result: GatewayResult, latencyMs: number, conversationId: string, omittedTurns: number): string {
   const tokens = `${result.promptTokens ?? "?"} in / ${result.completionTokens ?? "?"} out tokens`;
   const firstToken = result.timeToFirstTokenMs === undefined ? "" : ` · first token ${result.timeToFirstTokenMs} ms`;
   const lines = [`— ${result.qualifiedName} (${result.provider}) · ${tokens}${firstToken} · ${latencyMs} ms`];
   for (const fallback of result.fellBackFrom) lines.push(`— answered by ${result.qualifiedName} because ${fallback.model} failed: ${fallback.reason}`);
+  for (const adjustment of result.adjustments) lines.push(`— ${adjustment}`);
+  if (omittedTurns > 0) lines.push(`— the ${omittedTurns} oldest turn(s) of this conversation were left out to stay within MAX_PROMPT_CHARS`);
   lines.push(`— conversation_id: ${conversationId} (pass it to continue this conversation)`);
   return lines.join("\n");
-}
-
-function textResult(args: Args, answer: string, thinking: string, maxChars: number): { text: string; truncated: boolean } {
-  const shown = args.show_thinking && thinking ? `<thinking>\n${thinking}\n</thinking>\n\n${answer}` : answer;
-  return capOutput(shown, maxChars);
 }
 
 export function askLlmTool(app: AppContext): ToolDefinition<typeof parameters> {
   return {
     name: "ask_llm",
     description:
-      "Sends a prompt to one language model (a local Ollama model or an OpenAI-compatible cloud model) and returns its answer with the model, provider, token counts and latency. Reasoning is returned separately from the answer. Pass the returned conversation_id to continue a conversation.",
+      "Sends a prompt to one language model (a local Ollama model or an OpenAI-compatible cloud model) and returns its answer with the model, provider, token counts and latency. Reasoning is kept out of the answer (set show_thinking to see it). Pass the returned conversation_id to continue a conversation.",
     parameters,
     annotations: { title: "Ask a language model", readOnlyHint: true, openWorldHint: true },
     run: async (args, context, record) => {
-      const conversation = args.conversation_id ? app.conversations.get(args.conversation_id) : app.conversations.start();
+      const owner = context.caller.id;
+      const conversation = args.conversation_id ? await app.conversations.get(args.conversation_id, owner) : app.conversations.start(owner);
       if (!conversation) throw new UserError(`Conversation ${args.conversation_id} is unknown or has expired (CONVERSATION_TTL_MS). Omit conversation_id to start a new one.`);
       refuseLongPrompt(app, args.prompt, args.system);
       const model = args.model ?? app.config.defaultModel;
@@ -64,9 +62,11 @@ export function askLlmTool(app: AppContext): ToolDefinition<typeof parameters> {
       record.provider = target.provider.name;
       record.model = target.model;
       const user: ChatMessage = { role: "user", content: args.prompt };
-      const messages: ChatMessage[] = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), ...app.conversations.history(conversation), user];
+      const budget = app.config.security.maxPromptChars - args.prompt.length - (args.system?.length ?? 0);
+      const history = app.conversations.history(conversation, budget);
+      const messages: ChatMessage[] = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), ...history.messages, user];
       const progress = new ProgressReporter(context.reportProgress, target.qualifiedName, app.config.progressIntervalMs);
-      let streamed = "";
+      let answered = "";
       const started = performance.now();
       const result = await app.gateway
         .chat(model, {
@@ -77,21 +77,26 @@ export function askLlmTool(app: AppContext): ToolDefinition<typeof parameters> {
           numCtx: args.num_ctx,
           keepAlive: args.keep_alive,
           signal: context.signal,
+          owner,
+          maxAnswerChars: app.config.maxOutputChars,
           onDelta: (delta) => {
-            streamed += delta.content ?? "";
-            progress.step(() => (streamed ? `${streamed.length} chars: ${tail(streamed)}` : "thinking…"));
+            answered += delta.content ?? "";
+            progress.step(() => (answered ? `${answered.length} chars: ${tail(answered)}` : "thinking…"));
           },
         })
         .finally(() => progress.stop());
       const latencyMs = Math.round(performance.now() - started);
       Object.assign(record, { provider: result.provider, model: result.qualifiedName, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
-      const saved = app.conversations.record(conversation, user, { role: "assistant", content: result.text });
-      const shown = textResult(args, result.text, result.thinking, app.config.maxOutputChars);
+      const answer = capOutput(result.text, app.config.maxOutputChars);
+      const saved = await app.conversations.record(conversation, user, { role: "assistant", content: answer.text });
+      const thinking = args.show_thinking && result.thinking ? capOutput(result.thinking, app.config.maxOutputChars).text : undefined;
+      const shown = thinking ? capOutput(`<thinking>\n${result.thinking}\n</thinking>\n\n${result.text}`, app.config.maxOutputChars).text : answer.text;
       return {
-        text: `${shown.text}\n\n${footer(result, latencyMs, saved.id)}`,
+        text: `${shown}\n\n${footer(result, latencyMs, saved.id, history.omitted)}`,
         structured: {
-          answer: capOutput(result.text, app.config.maxOutputChars).text,
-          thinking: capOutput(result.thinking, app.config.maxOutputChars).text,
+          answer: answer.text,
+          // Clients hand structuredContent to their model (OpenAI Agents, LangChain): reasoning only when asked for.
+          ...(thinking !== undefined && { thinking }),
           model: result.qualifiedName,
           provider: result.provider,
           promptTokens: result.promptTokens ?? null,
@@ -99,12 +104,14 @@ export function askLlmTool(app: AppContext): ToolDefinition<typeof parameters> {
           latencyMs,
           timeToFirstTokenMs: result.timeToFirstTokenMs ?? null,
           finishReason: result.finishReason ?? null,
-          truncated: shown.truncated,
+          truncated: answer.truncated,
           retries: result.retries,
           fellBackFrom: result.fellBackFrom,
+          adjustments: result.adjustments,
           conversationId: saved.id,
           turns: saved.turns.length,
           turnsDropped: saved.dropped,
+          turnsOmitted: history.omitted,
         },
       };
     },

@@ -20,6 +20,7 @@ const parameters = z.object({
   temperature: temperature.optional(),
   max_tokens: maxTokens.optional(),
   think: think.optional(),
+  show_thinking: z.boolean().optional().describe("Also return each model's reasoning trace. Off by default: reasoning is kept out of the result."),
 });
 
 export type Comparison = {
@@ -36,7 +37,7 @@ export type Comparison = {
   error: string | null;
 };
 
-async function compareOne(app: AppContext, model: string, call: ChatCall, maxChars: number): Promise<Comparison> {
+async function compareOne(app: AppContext, model: string, call: ChatCall, maxChars: number, showThinking: boolean): Promise<Comparison> {
   const empty = { provider: null, answer: null, thinking: null, timeToFirstTokenMs: null, totalMs: null, tokensPerSecond: null, promptTokens: null, completionTokens: null };
   try {
     const result = await app.gateway.chat(model, call, false);
@@ -47,7 +48,7 @@ async function compareOne(app: AppContext, model: string, call: ChatCall, maxCha
       provider: result.provider,
       ok: true,
       answer: capOutput(result.text, maxChars).text,
-      thinking: result.thinking ? capOutput(result.thinking, maxChars).text : null,
+      thinking: showThinking && result.thinking ? capOutput(result.thinking, maxChars).text : null,
       timeToFirstTokenMs: result.timeToFirstTokenMs ?? null,
       totalMs: result.durationMs,
       tokensPerSecond: rate === null ? null : Math.round(rate * 10) / 10,
@@ -82,15 +83,14 @@ export function compareModelsTool(app: AppContext): ToolDefinition<typeof parame
     run: async (args, context, record) => {
       refuseLongPrompt(app, args.prompt, args.system);
       args.models.forEach((model) => app.gateway.resolve(model));
-      record.model = args.models.join(",");
       const progress = new ProgressReporter(context.reportProgress, "compare_models", app.config.progressIntervalMs);
       const messages = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), { role: "user" as const, content: args.prompt }];
-      const call: ChatCall = { messages, temperature: args.temperature, maxTokens: args.max_tokens, think: args.think, signal: context.signal };
       const perModelChars = Math.floor(app.config.maxOutputChars / args.models.length);
+      const call: ChatCall = { messages, temperature: args.temperature, maxTokens: args.max_tokens, think: args.think, signal: context.signal, owner: context.caller.id, maxAnswerChars: perModelChars };
       let finished = 0;
       const results = await Promise.all(
         args.models.map((model) =>
-          compareOne(app, model, call, perModelChars).then((result) => {
+          compareOne(app, model, call, perModelChars, args.show_thinking ?? false).then((result) => {
             const done = ++finished;
             progress.step(() => `${done}/${args.models.length} models done (${result.model} ${result.ok ? "answered" : "failed"})`);
             return result;

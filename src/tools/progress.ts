@@ -1,4 +1,5 @@
 import type { Progress } from "fastmcp";
+import { cutRedacted, redactText, redactWindow } from "../secrets.js";
 
 type Send = (progress: Progress) => Promise<void>;
 
@@ -57,13 +58,13 @@ export class ProgressReporter {
 
   private emit(message: string): void {
     this.lastSent = Date.now();
-    this.send({ progress: this.count, message }).catch(() => undefined);
+    this.send({ progress: this.count, message: redactText(message) }).catch(() => undefined);
     this.armHeartbeat();
   }
 }
 
 /** The last `length` characters of a text, on one line, for a progress message. Reads only the end of the text. */
 export function tail(text: string, length = 60): string {
-  const flat = text.slice(-4 * length).replace(/\s+/g, " ");
-  return flat.length > length ? `…${flat.slice(-length)}` : flat;
+  const flat = redactWindow(cutRedacted(text, 4 * length, "end")).replace(/\s+/g, " ");
+  return flat.length > length ? `…${redactWindow(flat.slice(-length))}` : flat;
 }

@@ -1,3 +1,4 @@
+import { UserError } from "fastmcp";
 import { z } from "zod";
 import type { AppContext } from "../app.js";
 import type { PullProgress } from "../llm/ollamaNative.js";
@@ -25,7 +26,29 @@ function layerTotals() {
   };
 }
 
+/** The registry host a name starts with (`evil.example.com/ns/model`, `10.0.0.1:5000/x`), if any. */
+export function registryHost(name: string): string | undefined {
+  const [first, ...rest] = name.split("/");
+  return rest.length > 0 && first !== undefined && (/[.:]/.test(first) || first === "localhost") ? first : undefined;
+}
+
+const globToRegExp = (glob: string) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`, "i");
+
+/**
+ * Whether the owner lets this name be pulled: PULL_ALLOWED (patterns such as `qwen3:*` or
+ * `hf.co/*`) when set; otherwise any library name, but none with a registry host, which would make
+ * Ollama connect to a host of the caller's choosing.
+ */
+export function pullRefusal(name: string, allowed: string[]): string | undefined {
+  if (allowed.length > 0) {
+    return allowed.some((pattern) => globToRegExp(pattern).test(name)) ? undefined : `'${name}' is not among the models this server may pull (PULL_ALLOWED: ${allowed.join(", ")}).`;
+  }
+  const host = registryHost(name);
+  return host ? `'${name}' names the registry ${host}; this server pulls only from Ollama's library unless PULL_ALLOWED lists other names.` : undefined;
+}
+
 export function pullModelTool(app: AppContext): ToolDefinition<typeof parameters> {
+  let pulling: string | undefined;
   return {
     name: "pull_model",
     description:
@@ -35,15 +58,21 @@ export function pullModelTool(app: AppContext): ToolDefinition<typeof parameters
     run: async ({ model }, context, record) => {
       const name = ollamaModelName(app, model, "pull_model");
       Object.assign(record, { provider: "ollama", model: name });
+      const refusal = pullRefusal(name, app.config.pull.allowed);
+      if (refusal) throw new UserError(refusal);
+      if (pulling !== undefined) throw new UserError(`A pull of '${pulling}' is running; pulls run one at a time. Try again when it has finished.`);
+      pulling = name;
       const totals = layerTotals();
       let lastProgress = -1;
-      await app.ollama.pull(name, context.signal, (line) => {
-        const { completed, total } = totals(line);
-        if (completed > lastProgress || line.status === "success") {
-          lastProgress = Math.max(completed, lastProgress + 1);
-          void context.reportProgress({ progress: lastProgress, ...(total > 0 && { total }), message: `${name}: ${line.status}` }).catch(() => undefined);
-        }
-      });
+      await app.ollama
+        .pull(name, context.signal, (line) => {
+          const { completed, total } = totals(line);
+          if (completed > lastProgress || line.status === "success") {
+            lastProgress = Math.max(completed, lastProgress + 1);
+            void context.reportProgress({ progress: lastProgress, ...(total > 0 && { total }), message: `${name}: ${line.status}` }).catch(() => undefined);
+          }
+        })
+        .finally(() => (pulling = undefined));
       app.catalog.invalidate("ollama");
       const installed = (await app.ollama.listModels(context.signal)).find((m) => sameOllamaModel(m.name, name));
       const details = installed ? { sizeBytes: installed.sizeBytes ?? null, digest: installed.digest ?? null, parameterSize: installed.parameterSize ?? null, quantization: installed.quantization ?? null } : {};

@@ -13,7 +13,7 @@ export const modelName = z
   .refine((name) => !name.split("/").some((part) => part === ".." || part === "."), "model names may not contain '.' or '..' path segments");
 
 export const think = z
-  .union([z.boolean(), z.enum(["low", "medium", "high"])])
+  .union([z.boolean(), z.enum(["low", "medium", "high"])], { error: 'think takes true, false, "low", "medium" or "high"' })
   .describe("Reasoning models (qwen3, deepseek-r1, gpt-oss): false asks the model not to think; true or a level asks it to. The trace is returned separately, never inside the answer.");
 
 export const temperature = z.number().min(0).max(2).describe("Sampling temperature, 0 (deterministic) to 2 (creative).");

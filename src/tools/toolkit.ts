@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import { UserError, type Context, type FastMCP, type FastMCPSessionAuth, type ToolParameters } from "fastmcp";
 import type { z } from "zod";
 import type { AppContext } from "../app.js";
+import { STDIO_CALLER, type Caller } from "../caller.js";
 import { requestScope } from "../lifecycle.js";
 import { LlmError } from "../llm/errors.js";
-import { redactDeep, redactText } from "../secrets.js";
+import { redactDeep, redactText, cutRedacted } from "../secrets.js";
 
 /** What a tool call touched, filled in by the tool, written as one log line per call. */
 export type CallRecord = {
@@ -16,12 +17,15 @@ export type CallRecord = {
 
 export type ToolOutput = { text: string; structured: Record<string, unknown> };
 
+/** fastmcp's tool context, with the call's combined cancel signal and the caller it belongs to. */
+export type ToolContext = Context<FastMCPSessionAuth> & { caller: Caller };
+
 export type ToolDefinition<P extends ToolParameters> = {
   name: string;
   description: string;
   parameters: P;
   annotations?: { readOnlyHint?: boolean; openWorldHint?: boolean; idempotentHint?: boolean; title?: string };
-  run(args: z.infer<P>, context: Context<FastMCPSessionAuth>, record: CallRecord): Promise<ToolOutput>;
+  run(args: z.infer<P>, context: ToolContext, record: CallRecord): Promise<ToolOutput>;
 };
 
 /** Registers a tool whose result is text plus structuredContent, whose failures are `isError` results, and whose every call is logged. */
@@ -40,10 +44,12 @@ export function registerTool<P extends ToolParameters>(server: FastMCP, app: App
         app.metrics.toolCall({ tool: tool.name, provider: record.provider, model: record.model, outcome, seconds: latencyMs / 1000 });
         app.logger.info({ requestId, tool: tool.name, ...record, latencyMs, outcome, ...extra }, "tool call");
       };
+      const scope = requestScope.getStore();
+      const release = scope?.holdSession() ?? (() => undefined);
       try {
-        const disconnected = requestScope.getStore()?.signal;
-        const signal = AbortSignal.any([context.signal, app.stopping.signal, ...(disconnected ? [disconnected] : [])]);
-        const output = await app.inFlight.track(tool.run(args as z.infer<P>, { ...context, signal }, record));
+        const signal = AbortSignal.any([context.signal, app.stopping.signal, ...(scope ? [scope.signal] : [])]);
+        const caller = scope?.caller ?? STDIO_CALLER;
+        const output = await app.inFlight.track(tool.run(args as z.infer<P>, { ...context, signal, caller }, record));
         logLine("ok");
         return { content: [{ type: "text" as const, text: redactText(output.text) }], structuredContent: redactDeep(output.structured) };
       } catch (error) {
@@ -52,6 +58,10 @@ export function registerTool<P extends ToolParameters>(server: FastMCP, app: App
           : describeFailure(error);
         logLine("error", { errorKind: failure.kind });
         throw new UserError(redactText(failure.message), redactDeep({ error: failure }));
+      } finally {
+        release();
+        // The client cancelled: the SDK writes no answer, so end the stream that waits for one.
+        if (context.signal.aborted && !app.stopping.signal.aborted) scope?.endResponse();
       }
     },
   });
@@ -63,7 +73,7 @@ function describeFailure(error: unknown): { kind: string; message: string; provi
   }
   if (error instanceof UserError) return { kind: "invalid_request", message: error.message };
   const message = error instanceof Error ? error.message : String(error);
-  return { kind: "internal", message: `Unexpected failure: ${message.slice(0, 300)}` };
+  return { kind: "internal", message: `Unexpected failure: ${cutRedacted(message, 300)}` };
 }
 
 /** Refuses prompts over MAX_PROMPT_CHARS before anything is sent to a model. */

@@ -67,6 +67,9 @@ describe("load: hundreds of sessions per transport, thousands of calls", () => {
       LOG_LEVEL: "info",
       RATE_LIMIT_PER_MINUTE: "0",
       MAX_SESSIONS: "100000",
+      // Every session comes from this one address and one caller.
+      MAX_SESSIONS_PER_ADDRESS: "100000",
+      LLM_QUEUE_MAX_PER_TOKEN: "10000",
       // Enough provider slots and queue that the stand-in, not the limiter, paces ask_llm.
       OLLAMA_CONCURRENCY: "64",
       LLM_QUEUE_MAX: "10000",

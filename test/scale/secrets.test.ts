@@ -22,7 +22,7 @@ const AUTH_TOKEN = "mcplab-SECRET-auth-token-4d2e8b6a";
 const METRICS_TOKEN = "mcplab-SECRET-metrics-token-9a1c0f";
 const SECRETS = [API_KEY, AUTH_TOKEN, METRICS_TOKEN];
 /** Their distinctive tails too: a key cut short or inside other text is still a leak. */
-const NEEDLES = [...SECRETS, "7f3a9c1e5b", "4d2e8b6a", "9a1c0f"];
+const NEEDLES = [...SECRETS, "7f3a9c1e5b", "4d2e8b6a", "9a1c0f", "SECRET-api", "SECRET-auth", "SECRET-metrics"];
 
 const INIT = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } };
 const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
@@ -130,6 +130,8 @@ describe("secrets never appear in logs, responses or tool results", () => {
       LLM_RETRY_BASE_DELAY_MS: "10",
       MAX_BODY_BYTES: "2048",
       MODELS_CACHE_TTL_MS: "0",
+      // This test sends wrong tokens on purpose, far more than the failed-login limit allows.
+      AUTH_FAILURES_PER_MINUTE: "10000",
     };
     server = await startTestServer(env);
     limited = await startTestServer({ ...env, RATE_LIMIT_PER_MINUTE: "1" });
@@ -222,7 +224,9 @@ describe("secrets never appear in logs, responses or tool results", () => {
     expect((await raw(`${server.url}/mcp`, { method: "POST", headers: { ...MCP_HEADERS, ...auth }, body: "{not json" })).status).toBeGreaterThanOrEqual(400);
     expect((await raw(`${server.url}/health`)).status).toBe(200);
     expect((await raw(`${server.url}/ready`)).status).toBe(200);
-    expect((await raw(`${server.url}/nowhere`)).status).toBe(404);
+    // Every path but the open probes is guarded: an unknown one without a token is 401, not 404.
+    expect((await raw(`${server.url}/nowhere`)).status).toBe(401);
+    expect((await raw(`${server.url}/nowhere`, { headers: auth })).status).toBe(404);
     const statuses = [];
     for (let i = 0; i < 2; i++) statuses.push((await raw(`${limited.url}/mcp`, { method: "POST", headers: { ...MCP_HEADERS, ...auth }, body })).status);
     expect(statuses).toEqual([200, 429]);
@@ -272,6 +276,13 @@ describe("secrets never appear in logs, responses or tool results", () => {
       { standIn: cloud, status: 429, error: `rate limit for key ${API_KEY}`, headers: { "retry-after": "0" } },
       { standIn: cloud, status: 500, error: `upstream failed for Authorization: Bearer ${API_KEY}` },
     ]);
+    // A key echoed in a streamed answer (progress shows its tail) and in an error body longer than
+    // the 300 characters kept of it, with the key right at the cut.
+    cloud.behaviour = { firstTokenDelayMs: 0, tokenDelayMs: 60 };
+    cloud.reply = () => ({ content: `Your key is ${API_KEY} ${"word ".repeat(8)}` });
+    for (const client of [streamable, sse]) await call(client, "ask_llm", { prompt: "echo", model: "openai/gpt-4o-mini" });
+    cloud.reset();
+    await provokeProviderFailures(streamable, sse, [{ standIn: cloud, status: 400, error: `${"e".repeat(280)}${API_KEY} was refused` }]);
     await streamable.close();
     await sse.close();
     const found = await leaksSoFar();

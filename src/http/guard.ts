@@ -1,0 +1,65 @@
+import type { IncomingMessage } from "node:http";
+import { tokenCallerId, type Caller } from "../caller.js";
+import type { Config } from "../config.js";
+import { RateLimiter } from "./rateLimit.js";
+import { bearerToken, checkHostAndOrigin, matchingToken, unauthorized, type Refusal } from "./security.js";
+
+const ADDRESS = /^[0-9A-Fa-f.:]{2,64}$/;
+
+/**
+ * The client's address: the socket's peer, or the value of CLIENT_IP_HEADER when set. Only set it
+ * where the platform's proxy writes that header on every request (Fly-Client-IP on Fly.io),
+ * otherwise a client could choose its own address.
+ */
+export function clientAddress(req: IncomingMessage, header: string | undefined): string {
+  const peer = req.socket.remoteAddress ?? "unknown";
+  if (!header) return peer;
+  const value = req.headers[header];
+  const first = (Array.isArray(value) ? value[0] : value)?.split(",")[0]?.trim();
+  return first && ADDRESS.test(first) ? first : peer;
+}
+
+export type Verdict = { caller: Caller } | { refusal: Refusal };
+
+/**
+ * The checks every request passes unless its route is open, in order: Host/Origin (403),
+ * too many failed logins from its address (429), the token (401; each failure counted against
+ * the address), and the request rate of the caller (429: per token, or per address without one).
+ */
+export class Guard {
+  private readonly requests: RateLimiter;
+  private readonly failures: RateLimiter;
+
+  constructor(private readonly security: Config["security"]) {
+    this.requests = new RateLimiter(security.rateLimitPerMinute);
+    this.failures = new RateLimiter(security.authFailuresPerMinute);
+  }
+
+  check(req: IncomingMessage, tokens = this.security.authTokens): Verdict {
+    const origin = checkHostAndOrigin(req, this.security);
+    if (origin) return { refusal: origin };
+    const address = clientAddress(req, this.security.clientIpHeader);
+    const lockedMs = this.failures.peek(address);
+    if (lockedMs > 0) return { refusal: tooMany(`Too many failed logins from this address (AUTH_FAILURES_PER_MINUTE = ${this.security.authFailuresPerMinute}).`, lockedMs) };
+    const caller = this.identify(req, address, tokens);
+    if (!caller) {
+      this.failures.take(address);
+      return { refusal: unauthorized(bearerToken(req)) };
+    }
+    const waitMs = this.requests.take(caller.id === "open" ? `address:${address}` : caller.id);
+    if (waitMs > 0) return { refusal: tooMany(`Too many requests: the limit is ${this.security.rateLimitPerMinute} a minute (RATE_LIMIT_PER_MINUTE).`, waitMs) };
+    return { caller };
+  }
+
+  /** The caller a request's token names, without counting anything; `open` when no token is configured. */
+  identify(req: IncomingMessage, address: string, tokens = this.security.authTokens): Caller | undefined {
+    if (tokens.length === 0) return { id: "open", address };
+    const presented = bearerToken(req);
+    const token = presented === undefined ? undefined : matchingToken(presented, tokens);
+    return token === undefined ? undefined : { id: tokenCallerId(token), address };
+  }
+}
+
+function tooMany(message: string, waitMs: number): Refusal {
+  return { status: 429, message, headers: { "retry-after": String(Math.ceil(waitMs / 1000)) } };
+}
