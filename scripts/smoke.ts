@@ -6,6 +6,8 @@
  * Prints one line per check, `PASS <name> <detail>` or `FAIL <name> <detail>`, then
  * `N passed, M failed`. Exit code 0 when every check passed, 1 when one failed, 2 on bad usage.
  */
+// First: refuses an old Node.js with a message that says how to get the right one.
+import "../src/nodeCheck.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
