@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { nodeVersionProblem, REQUIRED_NODE_MAJOR } from "../src/nodeCheck.js";
+import { findExecutable } from "./scale/support.js";
 import { ROOT } from "./support/spawn.js";
 
 const text = (path: string) => readFileSync(join(ROOT, path), "utf8");
@@ -58,20 +59,8 @@ function findOldNode(): { path: string; version: string } | undefined {
   return undefined;
 }
 
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
-
 const OLD_NODE = findOldNode();
-const PNPM = findOnPath("pnpm");
+const PNPM = findExecutable("pnpm");
 if (!OLD_NODE) console.warn("test/nodeCheck.test.ts: SKIPPED the old-Node runs: no Node.js older than 24 on this machine (/usr/local/bin/node, /usr/bin/node, PATH)");
 
 describe.skipIf(!OLD_NODE)(`with a real old Node.js${OLD_NODE ? ` (${OLD_NODE.version} at ${OLD_NODE.path})` : " — SKIPPED: none on this machine"}`, () => {
