@@ -160,6 +160,16 @@ describe("fly.toml and deploy/fly/ollama.fly.toml", () => {
     expect(ollamaSource).toContain(`fly machine run ${ollama.build.image} pull qwen3:4b -a ${ollama.app} --region ${ollama.primary_region} --rm`);
     expect(ollamaSource).toContain(`-e OLLAMA_HOST=http://${ollama.app}.flycast:80`);
   });
+
+  it("are deployed by the README with the same commands, and verified with a timeout longer than a cold /ready", () => {
+    const readme = text("README.md");
+    const create = ollamaSource.match(/fly volumes create .*--yes/)![0];
+    expect(readme).toContain(`$ ${create}`);
+    expect(readme.indexOf(create)).toBeLessThan(readme.indexOf("$ fly deploy -c deploy/fly/ollama.fly.toml"));
+    expect(readme).toContain(`$ fly machine run ${ollama.build.image} pull qwen3:4b -a ${ollama.app} --region ${ollama.primary_region} --rm`);
+    const timeout = Number(readme.match(/pnpm smoke https:\/\/mcp-lab\.fly\.dev .*--timeout (\d+)/)?.[1]);
+    expect(timeout).toBeGreaterThan(2 * Number(server.env.READY_TIMEOUT_MS));
+  });
 });
 
 type Definition = { name: string; resources: ResourceNode[] };
