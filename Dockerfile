@@ -2,7 +2,12 @@
 # OpenAI-compatible models.
 #
 #   docker build -t mcp-lab .
-#   docker run --rm -p 127.0.0.1:8080:8080 -e OLLAMA_BASE_URL=http://host.docker.internal:11434 mcp-lab
+#   docker run --rm -p 127.0.0.1:8080:8080 --add-host=host.docker.internal:host-gateway \
+#     -e MCP_AUTH_TOKEN="$MCP_AUTH_TOKEN" -e OLLAMA_BASE_URL=http://host.docker.internal:11434 mcp-lab
+#
+# The image listens on :: (every address), so it starts only with MCP_AUTH_TOKEN (clients send
+# `Authorization: Bearer <token>`). --add-host gives Linux the host.docker.internal that Docker
+# Desktop has built in; on Linux the host's Ollama must then listen beyond 127.0.0.1 (README, pattern 2).
 #
 # Stages: base (pnpm) -> store (every package of the lockfile, downloaded once) -> deps (all
 # dependencies) -> build (tsc to dist/) ; store -> prod-deps (production dependencies only) ;

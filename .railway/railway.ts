@@ -1,124 +1,121 @@
 /**
- * Railway Infrastructure as Code for mcp-lab: the replacement for Config as Code, which Railway
- * stops reading on 2026-12-01. It mirrors ../railway.json (Dockerfile build, GET /health check,
- * restart on failure, 10 s drain) and adds the Ollama service and its volume.
+ * Railway Infrastructure as Code for mcp-lab: the two services (mcp-lab from this directory's
+ * Dockerfile, Ollama from its image, with a volume) in Railway's documented TypeScript form
+ * (https://docs.railway.com/infrastructure-as-code). Needs the Railway CLI 5.42.1 or newer (it
+ * evaluates this file with the `node` on PATH, resolving `railway/iac` from this project's
+ * node_modules: run `pnpm install` first).
  *
  *   railway link                 # pick the project and environment
  *   railway config plan          # shows what would change; changes nothing
  *   railway config apply         # applies it after you confirm
  *   railway up --service mcp-lab # builds this directory's Dockerfile and deploys it
  *
- * Plain data, no imports: the CLI evaluates this file with Node (type stripping) and reads the
- * default export -- the same project definition that the `railway/iac` helpers (`service()`,
- * `image()`, `volume()`) build. The types below are a local subset of that package's types.
+ * `railway config apply` deletes every variable of these services that this file does not declare.
+ * So every variable the server reads (.env.example) is declared below: set here (a value), or
+ * `preserve()`d -- kept as you set it with `railway variable set` or in the dashboard. A variable
+ * set here belongs here: change it in this file, not by hand. test/deploy.test.ts checks the list.
  *
  * Names on the private network: <service>.railway.internal. Environments created before
  * 2025-10-16 resolve them to IPv6 only, so both services listen on every IPv6 and IPv4 address.
  * Railway injects PORT; mcp-lab listens on it, and Railway's deploy-time health check (sent
  * with `Host: healthcheck.railway.app`) goes to it.
- * Variables that exist in Railway but not here are deleted by `apply`; secrets are therefore
- * listed with { type: "preserve" } and set outside this file:
- *   railway variable set --service mcp-lab MCP_AUTH_TOKEN=$(openssl rand -hex 32)
- *   railway variable set --service mcp-lab OPENAI_API_KEY=sk-...      # optional
  */
+import { defineRailway, image, preserve, project, service, volume } from "railway/iac";
 
-type Variable = { type: "literal"; value: string } | { type: "preserve" };
+/** A fixed Ollama release, the same as docker-compose.yml and deploy/fly/ollama.fly.toml. */
+const OLLAMA_IMAGE = "ollama/ollama:0.33.3";
 
-type DeployConfig = {
-  healthcheckPath?: string;
-  healthcheckTimeout?: number;
-  restartPolicyType?: "ON_FAILURE" | "ALWAYS" | "NEVER";
-  restartPolicyMaxRetries?: number;
-  drainingSeconds?: number;
-};
+/** Variables of mcp-lab that are yours to set by hand (secrets among them): apply keeps them. */
+const SET_BY_HAND = [
+  // secrets
+  "MCP_AUTH_TOKEN",
+  "OPENAI_API_KEY",
+  "METRICS_TOKEN",
+  // everything else the server reads
+  "PORT",
+  "MCP_TRANSPORT",
+  "MCP_STATELESS",
+  "MCP_ALLOW_UNAUTHENTICATED",
+  "ALLOWED_ORIGINS",
+  "MAX_BODY_BYTES",
+  "RATE_LIMIT_PER_MINUTE",
+  "MAX_PROMPT_CHARS",
+  "MAX_SESSIONS",
+  "SESSION_IDLE_TIMEOUT_MS",
+  "OPENAI_BASE_URL",
+  "FALLBACK_MODELS",
+  "LOCAL_ONLY",
+  "WARM_MODELS",
+  "LLM_CONNECT_TIMEOUT_MS",
+  "LLM_FIRST_TOKEN_TIMEOUT_MS",
+  "LLM_IDLE_TIMEOUT_MS",
+  "LLM_TOTAL_TIMEOUT_MS",
+  "PULL_TIMEOUT_MS",
+  "LLM_MAX_RETRIES",
+  "LLM_RETRY_BASE_DELAY_MS",
+  "OLLAMA_CONCURRENCY",
+  "OPENAI_CONCURRENCY",
+  "LLM_QUEUE_MAX",
+  "LLM_QUEUE_TIMEOUT_MS",
+  "MAX_OUTPUT_CHARS",
+  "PROGRESS_INTERVAL_MS",
+  "CONVERSATION_TTL_MS",
+  "CONVERSATION_MAX_TURNS",
+  "READY_TIMEOUT_MS",
+  "MODELS_CACHE_TTL_MS",
+  "SHUTDOWN_TIMEOUT_MS",
+  "LOG_LEVEL",
+] as const;
 
-type ServiceResource = {
-  address: `service.${string}`;
-  type: "service";
-  name: string;
-  /** "empty": no source here (`railway up` deploys this directory); "docker-image": `source.image`. */
-  kind: "empty" | "docker-image";
-  source?: { type: "image"; image: string };
-  build?: { builder: "DOCKERFILE"; dockerfilePath: string };
-  deploy?: DeployConfig;
-  variables?: Record<string, Variable>;
-  volumeAttachments?: Record<string, { volume: `volume.${string}`; mountPath: string; volumeConfig?: { sizeMB: number } }>;
-};
+/** Ollama settings often tuned by hand (context size, memory): apply keeps them too. */
+const OLLAMA_SET_BY_HAND = ["OLLAMA_CONTEXT_LENGTH", "OLLAMA_MAX_LOADED_MODELS", "OLLAMA_FLASH_ATTENTION", "OLLAMA_DEBUG"] as const;
 
-type VolumeResource = {
-  address: `volume.${string}`;
-  type: "volume";
-  name: string;
-  config?: { sizeMB: number; region?: string };
-};
+const preserved = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, preserve()]));
 
-type RailwayProject = { name: string; resources: Array<ServiceResource | VolumeResource> };
+export default defineRailway(() => {
+  const ollamaModels = volume("ollama-models", { sizeMB: 20_000 });
 
-const literal = (value: string): Variable => ({ type: "literal", value });
-const preserve: Variable = { type: "preserve" };
-
-/** Same settings as railway.json: Dockerfile build, health check, restart policy, drain. */
-const mcpLab: ServiceResource = {
-  address: "service.mcp-lab",
-  type: "service",
-  name: "mcp-lab",
-  kind: "empty",
-  build: { builder: "DOCKERFILE", dockerfilePath: "Dockerfile" },
-  deploy: {
-    healthcheckPath: "/health",
-    healthcheckTimeout: 60,
-    restartPolicyType: "ON_FAILURE",
-    restartPolicyMaxRetries: 5,
-    // SIGTERM -> SIGKILL gap for the old deployment (Railway's default is 0); the server drains
-    // calls in flight for up to SHUTDOWN_TIMEOUT_MS = 7 s.
-    drainingSeconds: 10,
-  },
-  variables: {
-    HOST: literal("::"),
-    OLLAMA_BASE_URL: literal("http://ollama.railway.internal:11434"),
-    LLM_MODEL: literal("qwen3:4b"),
-    // The public domain clients use (generate it with `railway domain --service mcp-lab`).
-    ALLOWED_HOSTS: literal("${{RAILWAY_PUBLIC_DOMAIN}}"),
-    // Secrets: kept as set in Railway, never written here.
-    MCP_AUTH_TOKEN: preserve,
-    OPENAI_API_KEY: preserve,
-  },
-};
-
-const ollamaModels: VolumeResource = {
-  address: "volume.ollama-models",
-  type: "volume",
-  name: "ollama-models",
-  config: { sizeMB: 20_000 },
-};
-
-/** CPU only: small models (qwen3:4b, gemma3:4b, qwen3:1.7b). Pull: `railway ssh --service ollama ollama pull qwen3:4b`. */
-const ollama: ServiceResource = {
-  address: "service.ollama",
-  type: "service",
-  name: "ollama",
-  kind: "docker-image",
-  source: { type: "image", image: "ollama/ollama" },
-  deploy: {
+  /** CPU only: small models (qwen3:4b, gemma3:4b, qwen3:1.7b); give it 8 GB. */
+  const ollama = service("ollama", {
+    source: image(OLLAMA_IMAGE),
     // Ollama answers GET / with 200 "Ollama is running"; PORT below tells Railway where.
-    healthcheckPath: "/",
+    healthcheck: "/",
     healthcheckTimeout: 120,
-    restartPolicyType: "ON_FAILURE",
-    restartPolicyMaxRetries: 5,
-    drainingSeconds: 10,
-  },
-  variables: {
-    // [::] binds IPv6 and IPv4: reachable on IPv6-only private networks too.
-    OLLAMA_HOST: literal("[::]:11434"),
-    PORT: literal("11434"),
-    OLLAMA_KEEP_ALIVE: literal("30m"),
-    OLLAMA_NUM_PARALLEL: literal("1"),
-  },
-  volumeAttachments: {
-    "ollama-models": { volume: ollamaModels.address, mountPath: "/root/.ollama", volumeConfig: { sizeMB: 20_000 } },
-  },
-};
+    deploy: { restartPolicyType: "ON_FAILURE", restartPolicyMaxRetries: 5, drainingSeconds: 10 },
+    env: {
+      // [::] binds IPv6 and IPv4: reachable on IPv6-only private networks too.
+      OLLAMA_HOST: "[::]:11434",
+      PORT: "11434",
+      OLLAMA_KEEP_ALIVE: "30m",
+      OLLAMA_NUM_PARALLEL: "1",
+      ...preserved(OLLAMA_SET_BY_HAND),
+    },
+    volumeMounts: { "/root/.ollama": ollamaModels },
+  });
 
-const project: RailwayProject = { name: "mcp-lab", resources: [mcpLab, ollama, ollamaModels] };
+  /** No source here: `railway up --service mcp-lab` (or a linked repository) deploys this directory. */
+  const mcpLab = service("mcp-lab", {
+    build: { builder: "DOCKERFILE", dockerfilePath: "Dockerfile" },
+    healthcheck: "/health",
+    healthcheckTimeout: 60,
+    deploy: {
+      restartPolicyType: "ON_FAILURE",
+      restartPolicyMaxRetries: 5,
+      // SIGTERM -> SIGKILL gap for the old deployment (Railway's default is 0); the server drains
+      // calls in flight for up to SHUTDOWN_TIMEOUT_MS = 7 s.
+      drainingSeconds: 10,
+    },
+    env: {
+      HOST: "::",
+      // Ollama's private name, as the reference ollama.env.RAILWAY_PRIVATE_DOMAIN resolves it,
+      // inside a URL (a typed reference can only be a whole value).
+      OLLAMA_BASE_URL: `http://\${{${ollama.name}.RAILWAY_PRIVATE_DOMAIN}}:11434`,
+      LLM_MODEL: "qwen3:4b",
+      // The public domain clients use (generate it with `railway domain --service mcp-lab`).
+      ALLOWED_HOSTS: "${{RAILWAY_PUBLIC_DOMAIN}}",
+      ...preserved(SET_BY_HAND),
+    },
+  });
 
-export default project;
+  return project("mcp-lab", { resources: [mcpLab, ollama, ollamaModels] });
+});

@@ -1,31 +1,72 @@
 #!/bin/sh
 # Smoke test for a running mcp-lab deployment with curl alone (no Node, no jq): the same checks as
-# `pnpm smoke`, for machines without Node. Works with any POSIX sh (dash, bash, busybox ash).
+# `pnpm smoke`, with the same PASS/FAIL lines, for machines without Node. Works with any POSIX sh
+# (dash, bash, busybox ash).
 #
-#   scripts/smoke.sh <base-url> [token]
+#   scripts/smoke.sh <base-url> [token] [--token T] [--ask [MODEL]] [--timeout MS]
 #
 # Prints `PASS <name> <detail>` or `FAIL <name> <detail>` per check, then `N passed, M failed`.
 # Exit code 0 when every check passed, 1 when one failed, 2 on bad usage.
-# SMOKE_TIMEOUT (whole seconds, default 15) bounds every check.
+# Every check times out after 15 s (--ask: 120 s); --timeout MS (or SMOKE_TIMEOUT=seconds) sets it
+# for every check, --ask included, as `pnpm smoke --timeout MS` does.
 # shellcheck disable=SC2317 # functions called indirectly (trap, poll) are reachable
 set -u
 
+USAGE="usage: $0 <base-url> [token] [--token T] [--ask [MODEL]] [--timeout MS]   (or SMOKE_TIMEOUT=seconds)"
 usage() {
-  echo "usage: $0 <base-url> [token]   (SMOKE_TIMEOUT=seconds per check, default 15)" >&2
+  echo "$USAGE" >&2
   exit 2
 }
-if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then usage; fi
-case "$1" in
-  http://?* | https://?*) ;;
-  *) echo "smoke.sh: <base-url> must be an http:// or https:// URL, got: $1" >&2; usage ;;
-esac
-BASE=$(printf '%s' "$1" | sed 's:/*$::')
+BASE=
+TOKEN=
+ASK=
+MODEL=
+TIMEOUT_MS=
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    -h | --help) echo "$USAGE"; exit 0 ;;
+    --token)
+      if [ "$#" -lt 2 ] || [ -z "$2" ]; then echo "smoke.sh: --token needs a value" >&2; usage; fi
+      TOKEN=$2; shift ;;
+    --timeout)
+      [ "$#" -ge 2 ] || { echo "smoke.sh: --timeout needs a value" >&2; usage; }
+      case "$2" in
+        '' | *[!0-9]* | 0) echo "smoke.sh: --timeout must be a whole number of milliseconds, got $2" >&2; usage ;;
+      esac
+      TIMEOUT_MS=$2; shift ;;
+    --ask)
+      ASK=1
+      case "${2:-}" in
+        '' | -* | http://* | https://*) ;;
+        *) MODEL=$2; shift ;;
+      esac ;;
+    --ask=*) ASK=1; MODEL=${1#--ask=} ;;
+    -*) echo "smoke.sh: unknown option $1" >&2; usage ;;
+    *)
+      if [ -z "$BASE" ]; then
+        case "$1" in
+          http://?* | https://?*) BASE=$1 ;;
+          *) echo "smoke.sh: <base-url> must be an http:// or https:// URL, got: $1" >&2; usage ;;
+        esac
+      elif [ -z "$TOKEN" ]; then TOKEN=$1
+      else echo "smoke.sh: unexpected argument $1" >&2; usage; fi ;;
+  esac
+  shift
+done
+[ -n "$BASE" ] || { echo "smoke.sh: missing <base-url>" >&2; usage; }
+BASE=$(printf '%s' "$BASE" | sed 's:/*$::')
 ORIGIN=$(printf '%s' "$BASE" | sed 's|^\(https*://[^/]*\).*|\1|')
-TOKEN=${2:-}
-TIMEOUT=${SMOKE_TIMEOUT:-15}
-case "$TIMEOUT" in
-  '' | *[!0-9]* | 0) echo "smoke.sh: SMOKE_TIMEOUT must be a whole number of seconds, got: $TIMEOUT" >&2; exit 2 ;;
-esac
+# Whole seconds: --timeout MS (rounded up), else SMOKE_TIMEOUT, else 15 (and 120 for --ask).
+if [ -n "$TIMEOUT_MS" ]; then
+  TIMEOUT=$(((TIMEOUT_MS + 999) / 1000))
+  ASK_TIMEOUT=$TIMEOUT
+else
+  TIMEOUT=${SMOKE_TIMEOUT:-15}
+  case "$TIMEOUT" in
+    '' | *[!0-9]* | 0) echo "smoke.sh: SMOKE_TIMEOUT must be a whole number of seconds, got: $TIMEOUT" >&2; exit 2 ;;
+  esac
+  ASK_TIMEOUT=${SMOKE_TIMEOUT:-120}
+fi
 command -v curl >/dev/null 2>&1 || { echo "smoke.sh: curl is required" >&2; exit 2; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mcp-lab-smoke.XXXXXX") || exit 1
@@ -49,12 +90,12 @@ finish() {
 }
 
 # req NAME CURL-ARGS...: body to $TMP/NAME.body, headers to NAME.head, curl's error to NAME.err;
-# prints the HTTP status (000 when there was no HTTP answer).
+# prints the HTTP status (000 when there was no HTTP answer). REQ_TIMEOUT (seconds) overrides TIMEOUT.
 req() {
   _name=$1
   shift
   if [ -n "$TOKEN" ]; then set -- -H "@$TMP/auth" "$@"; fi
-  curl -gsS --connect-timeout "$TIMEOUT" --max-time "$TIMEOUT" -o "$TMP/$_name.body" -D "$TMP/$_name.head" \
+  curl -gsS --connect-timeout "$TIMEOUT" --max-time "${REQ_TIMEOUT:-$TIMEOUT}" -o "$TMP/$_name.body" -D "$TMP/$_name.head" \
     -w '%{http_code}' "$@" 2>"$TMP/$_name.err"
 }
 
@@ -81,10 +122,14 @@ unframe() {
   if grep -q '^data:' "$TMP/$1.body"; then sed -n 's/^data: *//p' "$TMP/$1.body"; else cat "$TMP/$1.body"; fi >"$TMP/$1.json"
 }
 
-INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"mcp-lab-smoke.sh","version":"1.0.0"}}}'
+# The protocol version that `pnpm smoke` (the official TypeScript SDK's client) asks for.
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"mcp-lab-smoke.sh","version":"1.0.0"}}}'
 INITIALIZED='{"jsonrpc":"2.0","method":"notifications/initialized"}'
 LIST='{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}'
 ADD='{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3}}}'
+# The same list and prompt as scripts/smoke.ts.
+EXPECTED_TOOLS="add ask_llm compare_models list_models model_info pull_model"
+ASK_PROMPT="Reply with the single word: pong"
 
 # judge_initialize / judge_list / judge_add KIND FILE: PASS or FAIL from a JSON-RPC response.
 judge_initialize() {
@@ -97,12 +142,16 @@ judge_initialize() {
   return 1
 }
 judge_list() {
+  _names=$(grep -o '"name" *: *"[^"]*"' "$2" | sed 's/.*: *"\(.*\)"$/\1/' | tr '\n' ' ')
   _missing=
-  for _tool in add ask_llm list_models; do
-    grep -q "\"name\" *: *\"$_tool\"" "$2" || _missing="$_missing $_tool"
+  for _tool in $EXPECTED_TOOLS; do
+    case " $_names " in *" $_tool "*) ;; *) _missing="$_missing $_tool" ;; esac
   done
-  if [ -z "$_missing" ] && grep -q '"tools"' "$2"; then pass "$1.tools/list" "has add, ask_llm, list_models"
-  else fail "$1.tools/list" "missing${_missing:- tools}: $(rpc_error "$2")"; fi
+  _count=$(printf '%s' "$_names" | wc -w | tr -d ' ')
+  _list=$(printf '%s' "$_names" | sed 's/ *$//; s/ /, /g')
+  if ! grep -q '"tools"' "$2"; then fail "$1.tools/list" "$(rpc_error "$2")"
+  elif [ -n "$_missing" ]; then fail "$1.tools/list" "missing $(printf '%s' "$_missing" | sed 's/^ //; s/ /, /g'); got ${_list:-no tools}"
+  else pass "$1.tools/list" "$_count tools: $_list"; fi
 }
 judge_add() {
   if grep -q '"text" *: *"5"' "$2" && ! grep -q '"isError" *: *true' "$2"; then pass "$1.add" "add(2, 3) = 5"
@@ -129,7 +178,7 @@ check_probes() {
   code=$(req health "$BASE/health")
   if [ "$code" = "000" ]; then
     fail health "$(why health "$code")"
-    for name in ready mcp.initialize mcp.tools/list mcp.add sse.initialize sse.tools/list sse.add; do
+    for name in ready mcp.initialize mcp.tools/list mcp.add sse.initialize sse.tools/list sse.add ${ASK:+mcp.ask_llm}; do
       fail "$name" "skipped: no HTTP answer from $BASE (see health)"
     done
     finish
@@ -149,20 +198,55 @@ check_probes() {
   else fail ready "HTTP $code$about reason: ${reason:-$(one_line "$TMP/ready.body")}"; fi
 }
 
+# Leaves the session open (SESSION, PROTO) for check_ask; close_streamable ends it.
 check_streamable() {
   SESSION=
   PROTO=
+  MCP_OK=
   if mcp_step mcp.initialize m_init "$INIT" && judge_initialize mcp "$TMP/m_init.json"; then
+    MCP_OK=1
     SESSION=$(grep -i '^mcp-session-id:' "$TMP/m_init.head" | sed 's/^[^:]*: *//' | tr -d '\r' | sed -n 1p)
     PROTO=$(field protocolVersion "$TMP/m_init.json")
     mcp_post m_initialized "$INITIALIZED" >/dev/null
     if mcp_step mcp.tools/list m_list "$LIST"; then judge_list mcp "$TMP/m_list.json"; fi
     if mcp_step mcp.add m_add "$ADD"; then judge_add mcp "$TMP/m_add.json"; fi
-    if [ -n "$SESSION" ]; then req m_delete -X DELETE -H "mcp-session-id: $SESSION" "$BASE/mcp" >/dev/null; fi
   else
     fail mcp.tools/list "skipped: mcp.initialize failed"
     fail mcp.add "skipped: mcp.initialize failed"
   fi
+}
+
+close_streamable() {
+  if [ -n "$SESSION" ]; then req m_delete -X DELETE -H "mcp-session-id: $SESSION" "$BASE/mcp" >/dev/null; fi
+}
+
+# json_string TEXT: TEXT as the inside of a JSON string.
+json_string() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
+
+# One real ask_llm call over the streamable session, like `pnpm smoke --ask [MODEL]`.
+check_ask() {
+  if [ -z "$MCP_OK" ]; then fail mcp.ask_llm "skipped: mcp.initialize failed"; return; fi
+  _args="\"prompt\":\"$(json_string "$ASK_PROMPT")\""
+  if [ -n "$MODEL" ]; then _args="$_args,\"model\":\"$(json_string "$MODEL")\""; fi
+  _call="{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"ask_llm\",\"arguments\":{$_args}}}"
+  REQ_TIMEOUT=$ASK_TIMEOUT mcp_step mcp.ask_llm m_ask "$_call" || return
+  # The answer may come after progress notifications on the same stream: take the response to id 4.
+  grep '"id" *: *4 *[,}]' "$TMP/m_ask.json" >"$TMP/m_ask.result"
+  _r="$TMP/m_ask.result"
+  if ! grep -q '"result"' "$_r"; then fail mcp.ask_llm "$(rpc_error "$TMP/m_ask.json")"; return; fi
+  if grep -q '"isError" *: *true' "$_r"; then
+    _text=$(field text "$_r")
+    fail mcp.ask_llm "${_text:-isError with no text}"
+    return
+  fi
+  _model=$(field model "$_r")
+  _provider=$(field provider "$_r")
+  _latency=$(sed -E -n 's/.*"latencyMs" *: *([0-9]+).*/\1/p' "$_r" | sed -n 1p)
+  _answer=$(field answer "$_r")
+  [ -n "$_answer" ] || _answer=$(field text "$_r")
+  # At most 60 characters, with no backslash left dangling at the end of the JSON string.
+  _answer=$(printf '%s' "$_answer" | sed 's/^\(.\{60\}\).*/\1/; s/\\*$//')
+  pass mcp.ask_llm "model=${_model:-${MODEL:-default}} provider=${_provider:-?} latencyMs=${_latency:-?} answer=\"$_answer\""
 }
 
 # poll COMMAND...: runs COMMAND every 0.2 s until it succeeds, for at most SMOKE_TIMEOUT seconds.
@@ -230,4 +314,6 @@ check_sse() {
 check_probes
 check_streamable
 check_sse
+if [ -n "$ASK" ]; then check_ask; fi
+close_streamable
 finish

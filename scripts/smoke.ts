@@ -5,7 +5,10 @@
  *
  * Prints one line per check, `PASS <name> <detail>` or `FAIL <name> <detail>`, then
  * `N passed, M failed`. Exit code 0 when every check passed, 1 when one failed, 2 on bad usage.
+ * scripts/smoke.sh makes the same checks with curl and sh alone, and prints the same lines.
  */
+// First: refuses an old Node.js with a message that says how to get the right one.
+import "../src/nodeCheck.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -14,7 +17,8 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 const USAGE = "usage: pnpm smoke <base-url> [--token T] [--ask [MODEL]] [--timeout MS]";
 const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_ASK_TIMEOUT_MS = 120_000;
-const EXPECTED_TOOLS = ["add", "ask_llm", "list_models"];
+/** Every tool the server offers; scripts/smoke.sh checks the same list. */
+const EXPECTED_TOOLS = ["add", "ask_llm", "compare_models", "list_models", "model_info", "pull_model"];
 const ASK_PROMPT = "Reply with the single word: pong";
 
 type Options = { baseUrl: string; token?: string; ask: boolean; model?: string; timeoutMs?: number };

@@ -1,3 +1,5 @@
+// First: refuses an old Node.js before any dependency (undici) loads and crashes on it.
+import "./nodeCheck.js";
 import dotenv from "dotenv";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";

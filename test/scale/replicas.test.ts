@@ -12,11 +12,11 @@ import { connectStreamable, findExecutable, freePort, sleep, startChildServer, s
  * streamable HTTP: one client session's calls are spread over both replicas and every one succeeds.
  *
  * nginx is not installed by this test. Without `nginx` on PATH (or in /usr/sbin) the suite is
- * skipped; CI installs it with `apt-get install -y nginx` (Debian package `nginx`).
+ * skipped with a warning; scripts/install-test-deps.sh installs it (CI runs that script).
  */
 
 const NGINX = findExecutable("nginx");
-const SKIP_REASON = "nginx is not on PATH (install the Debian package: apt-get install -y nginx)";
+const SKIP_REASON = "nginx is not on PATH or in /usr/sbin: run scripts/install-test-deps.sh (Debian package nginx) and test again";
 const TITLE = NGINX ? "two stateless replicas behind nginx" : `two stateless replicas behind nginx — SKIPPED: ${SKIP_REASON}`;
 if (!NGINX) console.warn(`test/scale/replicas.test.ts: SKIPPED: ${SKIP_REASON}`);
 

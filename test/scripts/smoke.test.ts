@@ -31,15 +31,21 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
 const smokeTs = (...args: string[]) => run(process.execPath, ["--import", TSX, `${ROOT}scripts/smoke.ts`, ...args]);
 const smokeSh = (...args: string[]) => run("bash", [`${ROOT}scripts/smoke.sh`, ...args], { SMOKE_TIMEOUT: "5" });
 
+/** Every tool the server offers, in the server's order, as both scripts report them. */
+const TOOLS = "6 tools: add, ask_llm, list_models, compare_models, model_info, pull_model";
+
 const MCP_PASSES = [
   /^PASS health HTTP 200 status=ok version=\S+$/,
-  /^PASS mcp\.initialize server=mcp-lab \S+ protocol=\d{4}-\d{2}-\d{2}$/,
-  /^PASS mcp\.tools\/list .*add, ask_llm, list_models/,
+  /^PASS mcp\.initialize server=mcp-lab \S+ protocol=2025-11-25$/,
+  new RegExp(`^PASS mcp\\.tools/list ${TOOLS}$`),
   /^PASS mcp\.add add\(2, 3\) = 5$/,
-  /^PASS sse\.initialize server=mcp-lab \S+ protocol=\d{4}-\d{2}-\d{2}$/,
-  /^PASS sse\.tools\/list .*add, ask_llm, list_models/,
+  /^PASS sse\.initialize server=mcp-lab \S+ protocol=2025-11-25$/,
+  new RegExp(`^PASS sse\\.tools/list ${TOOLS}$`),
   /^PASS sse\.add add\(2, 3\) = 5$/,
 ];
+
+/** The lines with what differs from run to run (latencies) taken out: the two scripts must print the same. */
+const comparable = (result: Run) => result.lines.map((line) => line.replace(/latencyMs=\d+/, "latencyMs=N"));
 
 function expectLines(result: Run, patterns: RegExp[], last: string): void {
   for (const pattern of patterns) expect(result.lines.some((line) => pattern.test(line)), `${pattern} in\n${result.stdout}`).toBe(true);
@@ -81,24 +87,47 @@ describe("smoke scripts against a healthy server", () => {
     await ollama.stop();
   });
 
-  it("passes every check, in TypeScript with --ask and in sh with curl", async () => {
-    const [ts, sh] = await Promise.all([smokeTs(server.url, "--ask"), smokeSh(server.url)]);
-    expect(ts.code, ts.stdout + ts.stderr).toBe(0);
+  it("passes every check with the same lines, in TypeScript and in sh with curl, --ask included", async () => {
+    const [ts, sh] = await Promise.all([smokeTs(server.url, "--ask"), smokeSh(server.url, "--ask")]);
     const ready = /^PASS ready HTTP 200 status=ready model=qwen3:4b provider=ollama$/;
-    expectLines(ts, [...MCP_PASSES, ready, /^PASS mcp\.ask_llm model=qwen3:4b provider=ollama latencyMs=\d+ answer="Echo from qwen3:4b: Reply with the single word: pong"$/], "9 passed, 0 failed");
-    expect(sh.code, sh.stdout + sh.stderr).toBe(0);
-    expectLines(sh, [...MCP_PASSES, ready], "8 passed, 0 failed");
+    const ask = /^PASS mcp\.ask_llm model=qwen3:4b provider=ollama latencyMs=\d+ answer="Echo from qwen3:4b: Reply with the single word: pong"$/;
+    for (const result of [ts, sh]) {
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expectLines(result, [...MCP_PASSES, ready, ask], "9 passed, 0 failed");
+      expect(result.lines.at(-2)).toMatch(ask);
+    }
+    expect(comparable(sh)).toEqual(comparable(ts));
     expect(sh.stderr).toBe("");
+  });
+
+  it("without --ask, make the same 8 checks", async () => {
+    const [ts, sh] = await Promise.all([smokeTs(server.url), smokeSh(server.url)]);
+    expect(ts.lines.at(-1)).toBe("8 passed, 0 failed");
+    expect(sh.lines).toEqual(ts.lines);
+  });
+
+  it("--ask MODEL asks that model, and a model that is not pulled fails the check with the tool's message", async () => {
+    const [ts, sh] = await Promise.all([smokeTs(server.url, "--ask", "llama9:70b"), smokeSh(server.url, "--ask", "llama9:70b")]);
+    for (const result of [ts, sh]) {
+      expect(result.code, result.stdout).toBe(1);
+      expect(result.lines.at(-2)).toMatch(/^FAIL mcp\.ask_llm Model 'llama9:70b' was not found on ollama at .*ollama pull llama9:70b/);
+      expect(result.lines.at(-1)).toBe("8 passed, 1 failed");
+    }
+    expect(sh.lines).toEqual(ts.lines);
   });
 
   it("sends the bearer token on every request, the SSE stream and its POSTs included", async () => {
     const proxy = await startAuthProxy(server.url, "smoke-token-42");
     try {
-      const [ts, sh] = await Promise.all([smokeTs(proxy.url, "--token", "smoke-token-42"), smokeSh(proxy.url, "smoke-token-42")]);
-      expect(ts.code, ts.stdout).toBe(0);
-      expect(ts.lines.at(-1)).toBe("8 passed, 0 failed");
-      expect(sh.code, sh.stdout).toBe(0);
-      expect(sh.lines.at(-1)).toBe("8 passed, 0 failed");
+      const [ts, sh, shFlag] = await Promise.all([
+        smokeTs(proxy.url, "--token", "smoke-token-42", "--ask"),
+        smokeSh(proxy.url, "smoke-token-42", "--ask"),
+        smokeSh(proxy.url, "--token", "smoke-token-42"),
+      ]);
+      for (const [result, total] of [[ts, 9], [sh, 9], [shFlag, 8]] as const) {
+        expect(result.code, result.stdout).toBe(0);
+        expect(result.lines.at(-1)).toBe(`${total} passed, 0 failed`);
+      }
       expect(proxy.seen.filter((r) => !r.authorized)).toEqual([]);
       const routes = new Set(proxy.seen.map((r) => `${r.method} ${r.path}`));
       for (const route of ["GET /health", "GET /ready", "POST /mcp", "DELETE /mcp", "GET /sse", "POST /messages"]) expect(routes).toContain(route);
@@ -138,15 +167,15 @@ describe("smoke scripts when something is wrong", () => {
 
   it("fail fast with FAIL lines, not stack traces, when nothing listens", async () => {
     const url = await closedPortUrl();
-    const [ts, sh] = await Promise.all([smokeTs(url, "--ask"), smokeSh(url)]);
-    for (const [result, total] of [[ts, 9], [sh, 8]] as const) {
+    const [ts, sh] = await Promise.all([smokeTs(url, "--ask"), smokeSh(url, "--ask")]);
+    for (const result of [ts, sh]) {
       expect(result.code, result.stdout).toBe(1);
       expect(result.lines[0]).toMatch(/^FAIL health .*(ECONNREFUSED|Couldn't connect)/);
-      expect(result.lines.filter((line) => line.startsWith("FAIL "))).toHaveLength(total);
-      expect(result.lines.at(-1)).toBe(`0 passed, ${total} failed`);
+      expect(result.lines.filter((line) => line.startsWith("FAIL "))).toHaveLength(9);
       expect(result.ms).toBeLessThan(5_000);
+      expectLines(result, [/^FAIL mcp\.ask_llm skipped: no HTTP answer from /], "0 passed, 9 failed");
     }
-    expectLines(ts, [/^FAIL mcp\.ask_llm skipped/], "0 passed, 9 failed");
+    expect(sh.lines.slice(1)).toEqual(ts.lines.slice(1));
   });
 
   it("fail /ready with its reason when the default model is not pulled, and still pass the MCP checks", async () => {
@@ -159,7 +188,10 @@ describe("smoke scripts when something is wrong", () => {
   });
 
   it("exit 2 with a usage message on bad usage", async () => {
-    const results = await Promise.all([smokeTs(), smokeTs("not a url"), smokeTs("http://x", "--timeout", "soon"), smokeTs("http://x", "--bogus"), smokeSh(), smokeSh("ftp://x")]);
+    const results = await Promise.all([
+      ...[[], ["not a url"], ["http://x", "--timeout", "soon"], ["http://x", "--bogus"], ["http://x", "--token"]].map((args) => smokeTs(...args)),
+      ...[[], ["ftp://x"], ["http://x", "--timeout", "soon"], ["http://x", "--bogus"], ["http://x", "--token"], ["http://x", "t", "u"]].map((args) => smokeSh(...args)),
+    ]);
     for (const result of results) {
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toMatch(/usage: .*<base-url>/);
