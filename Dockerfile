@@ -3,7 +3,8 @@
 #
 #   docker build -t mcp-lab .
 #   docker run --rm -p 127.0.0.1:8080:8080 --add-host=host.docker.internal:host-gateway \
-#     -e MCP_AUTH_TOKEN="$MCP_AUTH_TOKEN" -e OLLAMA_BASE_URL=http://host.docker.internal:11434 mcp-lab
+#     -e MCP_AUTH_TOKEN="$MCP_AUTH_TOKEN" -e OLLAMA_BASE_URL=http://host.docker.internal:11434 \
+#     -e ALLOWED_HOSTS=localhost,127.0.0.1 mcp-lab
 #
 # The image listens on :: (every address), so it starts only with MCP_AUTH_TOKEN (clients send
 # `Authorization: Bearer <token>`). --add-host gives Linux the host.docker.internal that Docker

@@ -127,8 +127,8 @@ INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":
 INITIALIZED='{"jsonrpc":"2.0","method":"notifications/initialized"}'
 LIST='{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}'
 ADD='{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3}}}'
-# The same list and prompt as scripts/smoke.ts.
-EXPECTED_TOOLS="add ask_llm compare_models list_models model_info pull_model"
+# The same list and prompt as scripts/smoke.ts (pull_model is offered only where PULL_ENABLED is on).
+EXPECTED_TOOLS="add ask_llm compare_models list_models model_info"
 ASK_PROMPT="Reply with the single word: pong"
 
 # judge_initialize / judge_list / judge_add KIND FILE: PASS or FAIL from a JSON-RPC response.

@@ -18,7 +18,8 @@ const USAGE = "usage: pnpm smoke <base-url> [--token T] [--ask [MODEL]] [--timeo
 const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_ASK_TIMEOUT_MS = 120_000;
 /** Every tool the server offers; scripts/smoke.sh checks the same list. */
-const EXPECTED_TOOLS = ["add", "ask_llm", "compare_models", "list_models", "model_info", "pull_model"];
+/** Every server offers these; pull_model only where PULL_ENABLED is on (by default on loopback). */
+const EXPECTED_TOOLS = ["add", "ask_llm", "compare_models", "list_models", "model_info"];
 const ASK_PROMPT = "Reply with the single word: pong";
 
 type Options = { baseUrl: string; token?: string; ask: boolean; model?: string; timeoutMs?: number };

@@ -59,7 +59,7 @@ describe("docker-compose.yml", () => {
     expect(text(".dockerignore")).toMatch(/^deploy$/m);
     // The commands in the file's own header write the file with both required settings.
     for (const url of ["http://host.docker.internal:11434", "http://ollama:11434"]) {
-      expect(source).toContain(`printf 'MCP_AUTH_TOKEN=%s\\nOLLAMA_BASE_URL=${url}\\n' "$MCP_AUTH_TOKEN" > deploy/compose.env`);
+      expect(source).toContain(`printf 'MCP_AUTH_TOKEN=%s\\nOLLAMA_BASE_URL=${url}\\nALLOWED_HOSTS=localhost,127.0.0.1\\n' "$MCP_AUTH_TOKEN" > deploy/compose.env`);
     }
   });
 });
@@ -211,7 +211,7 @@ describe(".railway/railway.ts", () => {
     const variables = server.variables ?? {};
     expect(Object.keys(variables).sort()).toEqual([...CONFIG_VARIABLES].sort());
     const literal = Object.entries(variables).filter(([, v]) => v.type === "literal").map(([name]) => name);
-    expect(literal.sort()).toEqual(["ALLOWED_HOSTS", "HOST", "LLM_MODEL", "OLLAMA_BASE_URL"]);
+    expect(literal.sort()).toEqual(["ALLOWED_HOSTS", "CLIENT_IP_HEADER", "HOST", "LLM_MODEL", "OLLAMA_BASE_URL"]);
     for (const secret of ["MCP_AUTH_TOKEN", "OPENAI_API_KEY", "METRICS_TOKEN", "OPENAI_BASE_URL", "FALLBACK_MODELS"]) expect(variables[secret]).toEqual({ type: "preserve" });
     expect(variables.OLLAMA_BASE_URL).toEqual({ type: "literal", value: "http://${{ollama.RAILWAY_PRIVATE_DOMAIN}}:11434" });
   });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Caller } from "../caller.js";
 import type { Config } from "../config.js";
 import type { InFlight, StreamCounter } from "../lifecycle.js";
-import { requestScope } from "../lifecycle.js";
+import { requestScope, type RequestScope } from "../lifecycle.js";
 import type { Metrics } from "../metrics.js";
 import { limitBody } from "./bodyLimit.js";
 import { Guard, clientAddress } from "./guard.js";
@@ -132,23 +132,32 @@ function sessionCapRefusal(req: IncomingMessage, path: string, caller: Caller, p
  * response is written, not when its tool returns; and if its connection goes before that, the
  * client is gone: the call is cancelled.
  */
-function serveMcp(req: IncomingMessage, res: ServerResponse, next: () => void, request: { caller: Caller; path: string; sessionId: string | undefined }, parts: FrontDoorParts): void {
-  const { caller, sessionId } = request;
+function serveMcp(req: IncomingMessage, res: ServerResponse, next: () => void, request: ScopedRequest, parts: FrontDoorParts): void {
   const disconnected = new AbortController();
-  const releaseRequest = sessionId !== undefined && req.method === "POST" ? parts.sessions.hold(sessionId) : () => undefined;
+  const releaseRequest = request.sessionId !== undefined && req.method === "POST" ? parts.sessions.hold(request.sessionId) : () => undefined;
+  // The scope outlives the request in whatever async work it started (a keep-alive timer, a pooled
+  // socket), so it reaches the response only through this handle, emptied when the response closes.
+  const handle: { res: ServerResponse | undefined } = { res };
   const closed = new Promise<void>((resolve) =>
     res.once("close", () => {
       if (!res.writableFinished) disconnected.abort(new Error("the client closed the connection"));
+      handle.res = undefined;
       releaseRequest();
       resolve();
     }),
   );
   if (req.method === "POST" && request.path === "/mcp") void parts.inFlight.track(closed);
-  const scope = {
+  requestScope.run(scopeOf(request, disconnected.signal, handle, parts.sessions), next);
+}
+
+type ScopedRequest = { caller: Caller; path: string; sessionId: string | undefined };
+
+function scopeOf(request: ScopedRequest, signal: AbortSignal, handle: { res: ServerResponse | undefined }, sessions: SessionRegistry): RequestScope {
+  const { caller, sessionId } = request;
+  return {
     caller,
-    signal: disconnected.signal,
-    endResponse: () => void (res.writableEnded || res.end()),
-    holdSession: () => (sessionId === undefined ? () => undefined : parts.sessions.hold(sessionId)),
+    signal,
+    endResponse: () => void (handle.res?.writableEnded === false && handle.res.end()),
+    holdSession: () => (sessionId === undefined ? () => undefined : sessions.hold(sessionId)),
   };
-  requestScope.run(scope, next);
 }

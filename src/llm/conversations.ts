@@ -15,6 +15,8 @@ export type ConversationLimits = {
   maxBytesPerOwner: number;
 };
 
+const ENTRY_OVERHEAD_BYTES = 1_024;
+
 const bytesOf = (turns: Turn[]) => turns.reduce((sum, [user, assistant]) => sum + Buffer.byteLength(user.content) + Buffer.byteLength(assistant.content), 0);
 
 /**
@@ -29,7 +31,8 @@ export class ConversationStore {
   constructor(private readonly limits: ConversationLimits) {
     this.cache = new LRUCache({
       maxSize: limits.maxBytes,
-      sizeCalculation: (conversation) => Math.max(1, conversation.bytes),
+      // Text plus what each entry costs in the heap besides its text, so the budget is real memory.
+      sizeCalculation: (conversation) => conversation.bytes + ENTRY_OVERHEAD_BYTES,
       ttl: limits.ttlMs,
       updateAgeOnGet: true,
       dispose: (conversation, id) => this.forget(conversation.owner, id, conversation.bytes),

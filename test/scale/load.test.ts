@@ -70,6 +70,8 @@ describe("load: hundreds of sessions per transport, thousands of calls", () => {
       // Every session comes from this one address and one caller.
       MAX_SESSIONS_PER_ADDRESS: "100000",
       LLM_QUEUE_MAX_PER_TOKEN: "10000",
+      // Every ask_llm starts a conversation; kept within a small budget they stop growing in round one.
+      CONVERSATION_MAX_BYTES: "65536",
       // Enough provider slots and queue that the stand-in, not the limiter, paces ask_llm.
       OLLAMA_CONCURRENCY: "64",
       LLM_QUEUE_MAX: "10000",
@@ -141,7 +143,7 @@ describe("load: hundreds of sessions per transport, thousands of calls", () => {
     const first = await round();
     const afterFirst = await settledHeap();
     // A second, identical round: a leak grows the heap again by about as much; pools and caches
-    // that were filled once (keep-alive sockets, the conversation store's 1,000 entries) do not.
+    // that were filled once (keep-alive sockets, the conversation store's byte budget) do not.
     const second = await round();
     const afterSecond = await settledHeap();
 
