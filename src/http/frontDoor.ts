@@ -39,7 +39,8 @@ export type FrontDoorParts = {
 
 /**
  * Everything HTTP that is ours rather than fastmcp's. The path is read once, in canonical form
- * (400 otherwise), and only that path is routed. /health and /ready are open; every other request,
+ * (400 otherwise), and only that path is routed. /health, /ready and /.well-known/ (404: no OAuth
+ * metadata) are open; every other request,
  * whatever its path or method, passes the guard (Host/Origin, failed-login limit, token, rate), and
  * then: /metrics answers; an MCP route gets the body cap (413), the shutdown check (503), the
  * session checks (ownership, caps) and goes to fastmcp; anything else is 404 or 405.
@@ -59,6 +60,11 @@ export function createFrontDoor(parts: FrontDoorParts): FrontDoor {
     const route = ROUTES.get(target.path);
     const method = req.method ?? "GET";
     const allowed = route?.methods.includes(method) ?? false;
+    if (target.path.startsWith("/.well-known/")) {
+      // Public by nature (RFC 8615), and no OAuth is offered here: a 404, not a 401, tells clients
+      // that probe for OAuth metadata (mcp-remote, the SDK's) to use the static token they were given.
+      return sendJson(res, 404, { error: `Nothing is served at ${target.path}: this server takes a static bearer token.` });
+    }
     if (route?.kind === "open" && allowed) {
       if (target.path === "/health") return health(res);
       if (state.draining) return sendJson(res, 503, { status: "draining" });

@@ -23,7 +23,7 @@ export type Verdict = { caller: Caller } | { refusal: Refusal };
 
 /**
  * The checks every request passes unless its route is open, in order: Host/Origin (403),
- * too many failed logins from its address (429), the token (401; each failure counted against
+ * too many failed logins from its address (429), the token (401; each wrong token counted against
  * the address), and the request rate of the caller (429: per token, or per address without one).
  */
 export class Guard {
@@ -43,8 +43,11 @@ export class Guard {
     if (lockedMs > 0) return { refusal: tooMany(`Too many failed logins from this address (AUTH_FAILURES_PER_MINUTE = ${this.security.authFailuresPerMinute}).`, lockedMs) };
     const caller = this.identify(req, address, tokens);
     if (!caller) {
-      this.failures.take(address);
-      return { refusal: unauthorized(bearerToken(req)) };
+      // Only a token that was presented and is wrong is a guess; a request without one (a client's
+      // OAuth discovery, a browser) is refused without counting against the address.
+      const presented = bearerToken(req);
+      if (presented !== undefined) this.failures.take(address);
+      return { refusal: unauthorized(presented) };
     }
     const waitMs = this.requests.take(caller.id === "open" ? `address:${address}` : caller.id);
     if (waitMs > 0) return { refusal: tooMany(`Too many requests: the limit is ${this.security.rateLimitPerMinute} a minute (RATE_LIMIT_PER_MINUTE).`, waitMs) };

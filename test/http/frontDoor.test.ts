@@ -57,6 +57,13 @@ describe("the front door decides on exactly the path that is routed", () => {
     expect(seen.get("POST /messagesx")).toBe(401);
   });
 
+  it("answers OAuth discovery with 404, not 401, so clients keep to the static token", async () => {
+    for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource", "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"]) {
+      expect((await rawRequest(port, "GET", path)).status).toBe(404);
+    }
+    expect((await rawRequest(port, "GET", "/.well-known/../mcp")).status).toBe(400);
+  });
+
   it("keeps /health and /ready open, and only for reading", async () => {
     expect((await rawRequest(port, "GET", "/health")).status).toBe(200);
     expect((await rawRequest(port, "HEAD", "/ready")).status).toBe(200);

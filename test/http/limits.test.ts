@@ -56,6 +56,9 @@ describe("what a token holder can grow, and what anyone can cost", () => {
 
   it("limits failed logins per address, then refuses even the right token for a while", async () => {
     const server = await start({ MCP_AUTH_TOKEN: TOKEN, AUTH_FAILURES_PER_MINUTE: "3" });
+    // Requests without a token are refused but are no guess: a client's OAuth discovery does not lock it out.
+    for (let i = 0; i < 5; i++) expect((await rawRequest(server.http!.port, "POST", "/mcp", MCP, INIT)).status).toBe(401);
+    expect((await rawRequest(server.http!.port, "POST", "/mcp", { ...MCP, ...bearer(TOKEN) }, INIT)).status).toBe(200);
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await rawRequest(server.http!.port, "POST", "/mcp", { ...MCP, ...bearer(`guess-${i}-0123456789abcdef`) }, INIT)).status);
     const locked = await rawRequest(server.http!.port, "POST", "/mcp", { ...MCP, ...bearer(TOKEN) }, INIT);
