@@ -1,5 +1,4 @@
 import { pino, type Logger } from "pino";
-import type { Logger as FastMcpLogger } from "fastmcp";
 import { redactDeep } from "./secrets.js";
 
 export type { Logger };
@@ -35,17 +34,4 @@ export function createLogger(level: string, destination: pino.DestinationStream 
     },
     destination,
   );
-}
-
-/** fastmcp logs through a console-shaped object; route it into pino so nothing reaches stdout. */
-export function fastMcpLogger(logger: Logger): FastMcpLogger {
-  const child = logger.child({ component: "fastmcp" });
-  const line = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
-  return {
-    debug: (...args) => child.debug(line(args)),
-    log: (...args) => child.debug(line(args)),
-    info: (...args) => child.debug(line(args)),
-    warn: (...args) => child.warn(line(args)),
-    error: (...args) => child.error(line(args)),
-  };
 }

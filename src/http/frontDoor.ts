@@ -1,12 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Caller } from "../caller.js";
 import type { Config } from "../config.js";
-import type { InFlight, StreamCounter } from "../lifecycle.js";
-import { requestScope, type RequestScope } from "../lifecycle.js";
+import { requestScope, type RequestScope, type StreamCounter } from "../lifecycle.js";
 import type { Metrics } from "../metrics.js";
 import { limitBody } from "./bodyLimit.js";
 import { Guard, clientAddress } from "./guard.js";
-import type { FrontDoor } from "./listener.js";
 import { health, type ReadinessProbe } from "./probes.js";
 import { sendJson } from "./respond.js";
 import { checkHostAndOrigin, type Refusal } from "./security.js";
@@ -30,7 +28,6 @@ export type DoorState = { draining: boolean };
 export type FrontDoorParts = {
   config: Config;
   metrics: Metrics;
-  inFlight: InFlight;
   sseStreams: StreamCounter;
   sessions: SessionRegistry;
   readiness: ReadinessProbe;
@@ -45,6 +42,8 @@ export type FrontDoorParts = {
  * then: /metrics answers; an MCP route gets the body cap (413), the shutdown check (503), the
  * session checks (ownership, caps) and goes to fastmcp; anything else is 404 or 405.
  */
+export type FrontDoor = (req: IncomingMessage, res: ServerResponse, next: () => void) => Promise<void>;
+
 export function createFrontDoor(parts: FrontDoorParts): FrontDoor {
   const { config, metrics, sessions, state } = parts;
   const security = config.security;
@@ -134,9 +133,8 @@ function sessionCapRefusal(req: IncomingMessage, path: string, caller: Caller, p
 }
 
 /**
- * Hands the request to fastmcp inside its request scope. A streamable-HTTP call is done when its
- * response is written, not when its tool returns; and if its connection goes before that, the
- * client is gone: the call is cancelled.
+ * Hands the request to fastmcp inside its request scope. If the connection goes before the
+ * response is written, the client is gone: a call it carried is cancelled.
  */
 function serveMcp(req: IncomingMessage, res: ServerResponse, next: () => void, request: ScopedRequest, parts: FrontDoorParts): void {
   const disconnected = new AbortController();
@@ -144,15 +142,11 @@ function serveMcp(req: IncomingMessage, res: ServerResponse, next: () => void, r
   // The scope outlives the request in whatever async work it started (a keep-alive timer, a pooled
   // socket), so it reaches the response only through this handle, emptied when the response closes.
   const handle: { res: ServerResponse | undefined } = { res };
-  const closed = new Promise<void>((resolve) =>
-    res.once("close", () => {
-      if (!res.writableFinished) disconnected.abort(new Error("the client closed the connection"));
-      handle.res = undefined;
-      releaseRequest();
-      resolve();
-    }),
-  );
-  if (req.method === "POST" && request.path === "/mcp") void parts.inFlight.track(closed);
+  res.once("close", () => {
+    if (!res.writableFinished) disconnected.abort(new Error("the client closed the connection"));
+    handle.res = undefined;
+    releaseRequest();
+  });
   requestScope.run(scopeOf(request, disconnected.signal, handle, parts.sessions), next);
 }
 

@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { Readiness } from "../llm/types.js";
+import { redactDeep } from "../secrets.js";
 import { version } from "../version.js";
 import { sendJson } from "./respond.js";
 
@@ -42,7 +43,7 @@ export class ReadinessProbe {
 
   async answer(res: ServerResponse, detailed: boolean): Promise<void> {
     const report = await this.report();
-    sendJson(res, report.ok ? 200 : 503, detailed ? report.body : { status: report.body.status });
+    sendJson(res, report.ok ? 200 : 503, detailed ? redactDeep(report.body) : { status: report.body.status });
   }
 }
 

@@ -1,5 +1,5 @@
-import { redactText, cutRedacted } from "../secrets.js";
-import { readCapped, type HttpResponse } from "./http.js";
+import { cutRedacted } from "../secrets.js";
+import { readCapped, type HttpResponse } from "./providers/httpClient.js";
 import type { ProviderName } from "./types.js";
 
 export type LlmErrorKind =
@@ -16,14 +16,17 @@ export type LlmErrorKind =
   | "bad_request"
   | "provider_error";
 
-/** A provider failure, with a message that tells the user what to do next. */
+/**
+ * A provider failure, with a message that tells the user what to do next. Its message may quote a
+ * provider's answer: everything that sends it out (tool results, /ready, logs) redacts it there.
+ */
 export class LlmError extends Error {
   constructor(
     readonly kind: LlmErrorKind,
     message: string,
     readonly details: { provider: ProviderName; model?: string; status?: number; retryAfterMs?: number },
   ) {
-    super(redactText(message));
+    super(message);
     this.name = "LlmError";
   }
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ToolDefinition } from "./toolkit.js";
+import type { ToolDefinition } from "./tool.js";
 
 const parameters = z.object({
   a: z.number().describe("First addend"),

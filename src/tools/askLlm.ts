@@ -1,12 +1,20 @@
-import { UserError } from "fastmcp";
 import { z } from "zod";
-import type { AppContext } from "../app.js";
-import type { GatewayResult } from "../llm/gateway.js";
+import type { GatewayResult, LlmGateway } from "../llm/gateway/gateway.js";
 import type { ChatMessage } from "../llm/types.js";
+import type { Conversation, ConversationStore } from "../services/conversations.js";
 import { capOutput } from "./output.js";
 import { ProgressReporter, tail } from "./progress.js";
 import { maxTokens, modelName, temperature, think } from "./schemas.js";
-import { refuseLongPrompt, type ToolDefinition } from "./toolkit.js";
+import { refuseLongPrompt, ToolError, type ToolDefinition, type ToolOutput } from "./tool.js";
+
+export type AskLlmDeps = {
+  gateway: LlmGateway;
+  conversations: ConversationStore;
+  defaultModel: string;
+  maxOutputChars: number;
+  maxPromptChars: number;
+  progressIntervalMs: number;
+};
 
 const parameters = z.object({
   prompt: z.string().min(1, "prompt must not be empty").describe("The question or instruction for the model."),
@@ -45,7 +53,7 @@ function footer(result: GatewayResult, latencyMs: number, conversationId: string
   return lines.join("\n");
 }
 
-export function askLlmTool(app: AppContext): ToolDefinition<typeof parameters> {
+export function askLlmTool(deps: AskLlmDeps): ToolDefinition<typeof parameters> {
   return {
     name: "ask_llm",
     description:
@@ -54,22 +62,20 @@ export function askLlmTool(app: AppContext): ToolDefinition<typeof parameters> {
     annotations: { title: "Ask a language model", readOnlyHint: true, openWorldHint: true },
     run: async (args, context, record) => {
       const owner = context.caller.id;
-      const conversation = args.conversation_id ? await app.conversations.get(args.conversation_id, owner) : app.conversations.start(owner);
-      if (!conversation) throw new UserError(`Conversation ${args.conversation_id} is unknown or has expired (CONVERSATION_TTL_MS). Omit conversation_id to start a new one.`);
-      refuseLongPrompt(app, args.prompt, args.system);
-      const model = args.model ?? app.config.defaultModel;
-      const target = app.gateway.resolve(model);
+      const conversation = args.conversation_id ? await deps.conversations.get(args.conversation_id, owner) : deps.conversations.start(owner);
+      if (!conversation) throw new ToolError(`Conversation ${args.conversation_id} is unknown or has expired (CONVERSATION_TTL_MS). Omit conversation_id to start a new one.`);
+      refuseLongPrompt(deps.maxPromptChars, args.prompt, args.system);
+      const target = deps.gateway.resolve(args.model ?? deps.defaultModel);
       record.provider = target.provider.name;
       record.model = target.model;
       const user: ChatMessage = { role: "user", content: args.prompt };
-      const budget = app.config.security.maxPromptChars - args.prompt.length - (args.system?.length ?? 0);
-      const history = app.conversations.history(conversation, budget);
+      const history = deps.conversations.history(conversation, deps.maxPromptChars - args.prompt.length - (args.system?.length ?? 0));
       const messages: ChatMessage[] = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), ...history.messages, user];
-      const progress = new ProgressReporter(context.reportProgress, target.qualifiedName, app.config.progressIntervalMs);
+      const progress = new ProgressReporter(context.reportProgress, target.qualifiedName, deps.progressIntervalMs);
       let answered = "";
       const started = performance.now();
-      const result = await app.gateway
-        .chat(model, {
+      const result = await deps.gateway
+        .chat(target, {
           messages,
           temperature: args.temperature,
           maxTokens: args.max_tokens,
@@ -78,7 +84,7 @@ export function askLlmTool(app: AppContext): ToolDefinition<typeof parameters> {
           keepAlive: args.keep_alive,
           signal: context.signal,
           owner,
-          maxAnswerChars: app.config.maxOutputChars,
+          maxAnswerChars: deps.maxOutputChars,
           onDelta: (delta) => {
             answered += delta.content ?? "";
             progress.step(() => (answered ? `${answered.length} chars: ${tail(answered)}` : "thinking…"));
@@ -87,33 +93,41 @@ export function askLlmTool(app: AppContext): ToolDefinition<typeof parameters> {
         .finally(() => progress.stop());
       const latencyMs = Math.round(performance.now() - started);
       Object.assign(record, { provider: result.provider, model: result.qualifiedName, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
-      const answer = capOutput(result.text, app.config.maxOutputChars);
-      const saved = await app.conversations.record(conversation, user, { role: "assistant", content: answer.text });
-      const thinking = args.show_thinking && result.thinking ? capOutput(result.thinking, app.config.maxOutputChars).text : undefined;
-      const shown = thinking ? capOutput(`<thinking>\n${result.thinking}\n</thinking>\n\n${result.text}`, app.config.maxOutputChars).text : answer.text;
-      return {
-        text: `${shown}\n\n${footer(result, latencyMs, saved.id, history.omitted)}`,
-        structured: {
-          answer: answer.text,
-          // Clients hand structuredContent to their model (OpenAI Agents, LangChain): reasoning only when asked for.
-          ...(thinking !== undefined && { thinking }),
-          model: result.qualifiedName,
-          provider: result.provider,
-          promptTokens: result.promptTokens ?? null,
-          completionTokens: result.completionTokens ?? null,
-          latencyMs,
-          timeToFirstTokenMs: result.timeToFirstTokenMs ?? null,
-          finishReason: result.finishReason ?? null,
-          truncated: answer.truncated,
-          retries: result.retries,
-          fellBackFrom: result.fellBackFrom,
-          adjustments: result.adjustments,
-          conversationId: saved.id,
-          turns: saved.turns.length,
-          turnsDropped: saved.dropped,
-          turnsOmitted: history.omitted,
-        },
-      };
+      const answer = capOutput(result.text, deps.maxOutputChars);
+      const saved = await deps.conversations.record(conversation, user, { role: "assistant", content: answer.text });
+      return present(result, { answer, showThinking: args.show_thinking ?? false, latencyMs, saved, omittedTurns: history.omitted, maxChars: deps.maxOutputChars });
+    },
+  };
+}
+
+type Presented = { answer: { text: string; truncated: boolean }; showThinking: boolean; latencyMs: number; saved: Conversation; omittedTurns: number; maxChars: number };
+
+/** The result as the caller sees it: the answer (with the reasoning only when asked for), a footer, the same as structured data. */
+function present(result: GatewayResult, shown: Presented): ToolOutput {
+  const { answer, latencyMs, saved, omittedTurns, maxChars } = shown;
+  const thinking = shown.showThinking && result.thinking ? capOutput(result.thinking, maxChars).text : undefined;
+  const text = thinking ? capOutput(`<thinking>\n${result.thinking}\n</thinking>\n\n${result.text}`, maxChars).text : answer.text;
+  return {
+    text: `${text}\n\n${footer(result, latencyMs, saved.id, omittedTurns)}`,
+    structured: {
+      answer: answer.text,
+      // Clients hand structuredContent to their model (OpenAI Agents, LangChain): reasoning only when asked for.
+      ...(thinking !== undefined && { thinking }),
+      model: result.qualifiedName,
+      provider: result.provider,
+      promptTokens: result.promptTokens ?? null,
+      completionTokens: result.completionTokens ?? null,
+      latencyMs,
+      timeToFirstTokenMs: result.timeToFirstTokenMs ?? null,
+      finishReason: result.finishReason ?? null,
+      truncated: answer.truncated,
+      retries: result.retries,
+      fellBackFrom: result.fellBackFrom,
+      adjustments: result.adjustments,
+      conversationId: saved.id,
+      turns: saved.turns.length,
+      turnsDropped: saved.dropped,
+      turnsOmitted: omittedTurns,
     },
   };
 }

@@ -1,12 +1,13 @@
-import { UserError } from "fastmcp";
 import { z } from "zod";
-import type { AppContext } from "../app.js";
 import { LlmError } from "../llm/errors.js";
-import type { ChatCall } from "../llm/gateway.js";
+import type { ChatCall, LlmGateway } from "../llm/gateway/gateway.js";
+import type { ResolvedModel } from "../llm/gateway/router.js";
 import { capOutput } from "./output.js";
 import { ProgressReporter } from "./progress.js";
 import { maxTokens, modelName, temperature, think } from "./schemas.js";
-import { refuseLongPrompt, type ToolDefinition } from "./toolkit.js";
+import { refuseLongPrompt, ToolError, type ToolDefinition } from "./tool.js";
+
+export type CompareModelsDeps = { gateway: LlmGateway; maxOutputChars: number; maxPromptChars: number; progressIntervalMs: number };
 
 const parameters = z.object({
   prompt: z.string().min(1, "prompt must not be empty").describe("The prompt every model gets, unchanged."),
@@ -37,10 +38,10 @@ export type Comparison = {
   error: string | null;
 };
 
-async function compareOne(app: AppContext, model: string, call: ChatCall, maxChars: number, showThinking: boolean): Promise<Comparison> {
+async function compareOne(gateway: LlmGateway, target: ResolvedModel, call: ChatCall, maxChars: number, showThinking: boolean): Promise<Comparison> {
   const empty = { provider: null, answer: null, thinking: null, timeToFirstTokenMs: null, totalMs: null, tokensPerSecond: null, promptTokens: null, completionTokens: null };
   try {
-    const result = await app.gateway.chat(model, call, false);
+    const result = await gateway.chat(target, call, { fallbacks: false });
     const generatingMs = result.durationMs - (result.timeToFirstTokenMs ?? 0);
     const rate = result.completionTokens && generatingMs > 0 ? (result.completionTokens * 1000) / generatingMs : null;
     return {
@@ -58,7 +59,7 @@ async function compareOne(app: AppContext, model: string, call: ChatCall, maxCha
     };
   } catch (error) {
     const message = error instanceof LlmError ? error.message : String(error);
-    return { ...empty, model, ok: false, error: message };
+    return { ...empty, model: target.qualifiedName, ok: false, error: message };
   }
 }
 
@@ -73,7 +74,7 @@ function table(results: Comparison[]): string {
   return ["| model | provider | first token | total | tokens/s | tokens in / out | status |", "|---|---|---|---|---|---|---|", ...rows, "", ...answers].join("\n");
 }
 
-export function compareModelsTool(app: AppContext): ToolDefinition<typeof parameters> {
+export function compareModelsTool(deps: CompareModelsDeps): ToolDefinition<typeof parameters> {
   return {
     name: "compare_models",
     description:
@@ -81,16 +82,16 @@ export function compareModelsTool(app: AppContext): ToolDefinition<typeof parame
     parameters,
     annotations: { title: "Compare models on one prompt", readOnlyHint: true, openWorldHint: true },
     run: async (args, context, record) => {
-      refuseLongPrompt(app, args.prompt, args.system);
-      args.models.forEach((model) => app.gateway.resolve(model));
-      const progress = new ProgressReporter(context.reportProgress, "compare_models", app.config.progressIntervalMs);
+      refuseLongPrompt(deps.maxPromptChars, args.prompt, args.system);
+      const targets = args.models.map((model) => deps.gateway.resolve(model));
+      const progress = new ProgressReporter(context.reportProgress, "compare_models", deps.progressIntervalMs);
       const messages = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), { role: "user" as const, content: args.prompt }];
-      const perModelChars = Math.floor(app.config.maxOutputChars / args.models.length);
+      const perModelChars = Math.floor(deps.maxOutputChars / args.models.length);
       const call: ChatCall = { messages, temperature: args.temperature, maxTokens: args.max_tokens, think: args.think, signal: context.signal, owner: context.caller.id, maxAnswerChars: perModelChars };
       let finished = 0;
       const results = await Promise.all(
-        args.models.map((model) =>
-          compareOne(app, model, call, perModelChars, args.show_thinking ?? false).then((result) => {
+        targets.map((target) =>
+          compareOne(deps.gateway, target, call, perModelChars, args.show_thinking ?? false).then((result) => {
             const done = ++finished;
             progress.step(() => `${done}/${args.models.length} models done (${result.model} ${result.ok ? "answered" : "failed"})`);
             return result;
@@ -98,7 +99,7 @@ export function compareModelsTool(app: AppContext): ToolDefinition<typeof parame
         ),
       ).finally(() => progress.stop());
       record.completionTokens = results.reduce((sum, r) => sum + (r.completionTokens ?? 0), 0);
-      if (results.every((r) => !r.ok)) throw new UserError(`Every model failed:\n${results.map((r) => `- ${r.model}: ${r.error}`).join("\n")}`);
+      if (results.every((r) => !r.ok)) throw new ToolError(`Every model failed:\n${results.map((r) => `- ${r.model}: ${r.error}`).join("\n")}`);
       return { text: table(results), structured: { prompt: args.prompt, results } };
     },
   };

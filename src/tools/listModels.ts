@@ -1,8 +1,7 @@
-import { UserError } from "fastmcp";
 import { z } from "zod";
-import type { AppContext } from "../app.js";
 import type { ModelSummary } from "../llm/types.js";
-import type { ToolDefinition } from "./toolkit.js";
+import type { ModelCatalog } from "../services/catalog.js";
+import { ToolError, type ToolDefinition } from "./tool.js";
 
 const parameters = z.object({
   provider: z.enum(["ollama", "openai"]).optional().describe("Only list this provider's models. Omit to list every configured provider."),
@@ -18,7 +17,7 @@ function describe(model: ModelSummary): string {
   return facts.length ? `- ${name} (${facts.join(", ")})` : `- ${name}`;
 }
 
-export function listModelsTool(app: AppContext): ToolDefinition<typeof parameters> {
+export function listModelsTool(deps: { catalog: ModelCatalog; defaultModel: string }): ToolDefinition<typeof parameters> {
   return {
     name: "list_models",
     description:
@@ -27,10 +26,10 @@ export function listModelsTool(app: AppContext): ToolDefinition<typeof parameter
     annotations: { title: "List available models", readOnlyHint: true, openWorldHint: true },
     run: async ({ provider }, _context, record) => {
       record.provider = provider ?? "all";
-      const listings = await app.catalog.list(provider);
+      const listings = await deps.catalog.list(provider);
       const failures = listings.filter((listing) => "error" in listing);
       if (failures.length === listings.length) {
-        throw new UserError(failures.map((f) => `${f.provider}: ${"error" in f ? f.error : ""}`).join("\n"));
+        throw new ToolError(failures.map((f) => `${f.provider}: ${"error" in f ? f.error : ""}`).join("\n"));
       }
       const sections = listings.map((listing) => {
         if ("error" in listing) return `## ${listing.provider}\nunavailable: ${listing.error}`;
@@ -39,7 +38,7 @@ export function listModelsTool(app: AppContext): ToolDefinition<typeof parameter
       });
       return {
         text: sections.join("\n\n"),
-        structured: { providers: listings, defaultModel: app.config.defaultModel },
+        structured: { providers: listings, defaultModel: deps.defaultModel },
       };
     },
   };

@@ -1,23 +1,15 @@
 import { z } from "zod";
-import type { AppContext } from "../app.js";
-import { LlmError } from "../llm/errors.js";
+import type { ModelRouter } from "../llm/gateway/router.js";
+import type { OllamaProvider } from "../llm/providers/ollama.js";
+import { ollamaModelName } from "./ollamaName.js";
 import { modelName } from "./schemas.js";
-import type { ToolDefinition } from "./toolkit.js";
+import type { ToolDefinition } from "./tool.js";
 
 const parameters = z.object({
   model: modelName.describe("An installed Ollama model, e.g. qwen3:4b (see list_models)."),
 });
 
-/** Only Ollama describes its models this way; a cloud model name is refused with a pointer. */
-export function ollamaModelName(app: AppContext, name: string, tool: string): string {
-  const target = app.router.resolve(name);
-  if (target.provider.name !== "ollama") {
-    throw new LlmError("bad_request", `${tool} works with Ollama models only; '${name}' is a ${target.provider.name} model.`, { provider: target.provider.name, model: target.model });
-  }
-  return target.model;
-}
-
-export function modelInfoTool(app: AppContext): ToolDefinition<typeof parameters> {
+export function modelInfoTool(deps: { router: ModelRouter; ollama: OllamaProvider }): ToolDefinition<typeof parameters> {
   return {
     name: "model_info",
     description:
@@ -25,9 +17,9 @@ export function modelInfoTool(app: AppContext): ToolDefinition<typeof parameters
     parameters,
     annotations: { title: "Describe an Ollama model", readOnlyHint: true, openWorldHint: false },
     run: async ({ model }, context, record) => {
-      const name = ollamaModelName(app, model, "model_info");
+      const name = ollamaModelName(deps.router, model, "model_info");
       Object.assign(record, { provider: "ollama", model: name });
-      const info = await app.ollama.show(name, context.signal);
+      const info = await deps.ollama.show(name, context.signal);
       const text = [
         `${info.name}`,
         `- context length: ${info.contextLength ?? "unknown"} tokens`,

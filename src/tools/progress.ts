@@ -1,5 +1,5 @@
-import type { Progress } from "fastmcp";
 import { cutRedacted, redactText, redactWindow } from "../secrets.js";
+import type { Progress } from "./tool.js";
 
 type Send = (progress: Progress) => Promise<void>;
 
@@ -8,7 +8,7 @@ type Send = (progress: Progress) => Promise<void>;
  * and a heartbeat whenever nothing was sent for `heartbeatMs`, so that neither the client's
  * request timeout nor an idle proxy ends a call that is still working (a model loading, or
  * thinking silently). `progress` only ever grows, as the spec requires. A no-op for clients that
- * sent no progress token (fastmcp drops the notifications).
+ * sent no progress token.
  */
 export class ProgressReporter {
   private count = 0;

@@ -1,11 +1,11 @@
-import { UserError } from "fastmcp";
 import { z } from "zod";
-import type { AppContext } from "../app.js";
-import type { PullProgress } from "../llm/ollamaNative.js";
-import { sameOllamaModel } from "../llm/ollama.js";
-import { ollamaModelName } from "./modelInfo.js";
+import type { ModelRouter } from "../llm/gateway/router.js";
+import { sameOllamaModel, type OllamaProvider } from "../llm/providers/ollama.js";
+import type { PullProgress } from "../llm/providers/ollamaApi.js";
+import type { ModelCatalog } from "../services/catalog.js";
+import { ollamaModelName } from "./ollamaName.js";
 import { modelName } from "./schemas.js";
-import type { ToolDefinition } from "./toolkit.js";
+import { ToolError, type ToolDefinition } from "./tool.js";
 
 const parameters = z.object({
   model: modelName.describe("The Ollama model to download, e.g. qwen3:4b or gemma3:12b (names as on ollama.com/library)."),
@@ -47,7 +47,7 @@ export function pullRefusal(name: string, allowed: string[]): string | undefined
   return host ? `'${name}' names the registry ${host}; this server pulls only from Ollama's library unless PULL_ALLOWED lists other names.` : undefined;
 }
 
-export function pullModelTool(app: AppContext): ToolDefinition<typeof parameters> {
+export function pullModelTool(deps: { router: ModelRouter; ollama: OllamaProvider; catalog: ModelCatalog; allowed: string[] }): ToolDefinition<typeof parameters> {
   let pulling: string | undefined;
   return {
     name: "pull_model",
@@ -56,15 +56,15 @@ export function pullModelTool(app: AppContext): ToolDefinition<typeof parameters
     parameters,
     annotations: { title: "Pull an Ollama model", readOnlyHint: false, idempotentHint: true, openWorldHint: true },
     run: async ({ model }, context, record) => {
-      const name = ollamaModelName(app, model, "pull_model");
+      const name = ollamaModelName(deps.router, model, "pull_model");
       Object.assign(record, { provider: "ollama", model: name });
-      const refusal = pullRefusal(name, app.config.pull.allowed);
-      if (refusal) throw new UserError(refusal);
-      if (pulling !== undefined) throw new UserError(`A pull of '${pulling}' is running; pulls run one at a time. Try again when it has finished.`);
+      const refusal = pullRefusal(name, deps.allowed);
+      if (refusal) throw new ToolError(refusal);
+      if (pulling !== undefined) throw new ToolError(`A pull of '${pulling}' is running; pulls run one at a time. Try again when it has finished.`);
       pulling = name;
       const totals = layerTotals();
       let lastProgress = -1;
-      await app.ollama
+      await deps.ollama
         .pull(name, context.signal, (line) => {
           const { completed, total } = totals(line);
           if (completed > lastProgress || line.status === "success") {
@@ -73,8 +73,8 @@ export function pullModelTool(app: AppContext): ToolDefinition<typeof parameters
           }
         })
         .finally(() => (pulling = undefined));
-      app.catalog.invalidate("ollama");
-      const installed = (await app.ollama.listModels(context.signal)).find((m) => sameOllamaModel(m.name, name));
+      deps.catalog.invalidate("ollama");
+      const installed = (await deps.ollama.listModels(context.signal)).find((m) => sameOllamaModel(m.name, name));
       const details = installed ? { sizeBytes: installed.sizeBytes ?? null, digest: installed.digest ?? null, parameterSize: installed.parameterSize ?? null, quantization: installed.quantization ?? null } : {};
       const size = installed?.sizeBytes ? `${(installed.sizeBytes / 1e9).toFixed(1)} GB` : "size unknown";
       return { text: `Pulled ${name}: ${size}, digest ${details.digest ?? "unknown"}.`, structured: { model: name, status: "success", ...details } };

@@ -73,11 +73,12 @@ describe("retries", () => {
     expect(result.structuredContent).toMatchObject({ answer: "Echo from qwen3:4b: one two three", retries: 1 });
   });
 
-  it("reports an error event sent mid-stream on /v1 (status 200) clearly", async () => {
-    s.ollama.behaviour.errorAfterTokens = 1;
-    const result = await callTool(s.client, "ask_llm", { prompt: "hi" });
+  it("reports an error event sent mid-stream by an OpenAI-compatible provider (status 200) clearly", async () => {
+    s.cloud.behaviour.errorAfterTokens = 1;
+    const result = await callTool(s.client, "ask_llm", { prompt: "hi", model: "openai/gpt-4o-mini" });
+    s.cloud.reset();
     expect(result.isError).toBe(true);
-    expect(result.text).toContain("ollama failed mid-answer: an error was encountered while running the model");
+    expect(result.text).toMatch(/^openai .*an error was encountered while running the model/);
   });
 
   it("reports an error line sent mid-stream (status 200) clearly", async () => {

@@ -62,14 +62,14 @@ describe.each<TransportKind>(["streamable-http", "sse"])("long calls over %s", (
     ollama.reply = () => ({ content: "tick ".repeat(50) });
     const controller = new AbortController();
     const call = client.callTool({ name: "ask_llm", arguments: { prompt: "count" } }, undefined, { signal: controller.signal });
-    while (!ollama.requests.some((r) => r.path === "/v1/chat/completions")) await new Promise((r) => setTimeout(r, 20));
+    while (!ollama.requests.some((r) => r.path === "/api/chat")) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 250));
     const cancelledAt = Date.now();
     controller.abort();
     await expect(call).rejects.toThrow();
-    while (!ollama.requests.find((r) => r.path === "/v1/chat/completions")!.abortedAt && Date.now() - cancelledAt < 2_000) await new Promise((r) => setTimeout(r, 10));
+    while (!ollama.requests.find((r) => r.path === "/api/chat")!.abortedAt && Date.now() - cancelledAt < 2_000) await new Promise((r) => setTimeout(r, 10));
     ollama.reply = (c) => ({ content: `Echo from ${c.model}: ${c.messages.at(-1)?.content}` });
-    const aborted = ollama.requests.find((r) => r.path === "/v1/chat/completions")!.abortedAt;
+    const aborted = ollama.requests.find((r) => r.path === "/api/chat")!.abortedAt;
     expect(aborted).toBeDefined();
     expect(aborted! - cancelledAt).toBeLessThan(300);
     expect((await callTool(client, "add", { a: 1, b: 1 })).text).toBe("2");

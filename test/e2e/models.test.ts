@@ -132,7 +132,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("model tools over %s", 
     await callTool(client, "ask_llm", { prompt: "two", conversation_id: id });
     const third = await callTool(client, "ask_llm", { prompt: "three", conversation_id: id });
     expect(third.structuredContent).toMatchObject({ conversationId: id, turns: 2, turnsDropped: 1 });
-    const lastSent = ollama.requests.filter((r) => r.path === "/v1/chat/completions").at(-1)!.body as { messages: Array<{ content: string }> };
+    const lastSent = ollama.requests.filter((r) => r.path === "/api/chat").at(-1)!.body as { messages: Array<{ content: string }> };
     expect(lastSent.messages.map((m) => m.content)).toEqual(["one", "Echo from qwen3:4b: one", "two", "Echo from qwen3:4b: two", "three"]);
     const unknown = await callTool(client, "ask_llm", { prompt: "x", conversation_id: "00000000-0000-4000-8000-000000000000" });
     expect(unknown.isError).toBe(true);

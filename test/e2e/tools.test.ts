@@ -61,17 +61,18 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
       completionTokens: 5,
     });
     expect(result.structuredContent!.latencyMs).toEqual(expect.any(Number));
-    const sent = ollama.requests.find((r) => r.path === "/v1/chat/completions")!.body as Record<string, unknown>;
+    // Every Ollama call goes to its native API.
+    expect(ollama.requests.filter((r) => r.path.startsWith("/v1/"))).toEqual([]);
+    const sent = ollama.requests.find((r) => r.path === "/api/chat")!.body as Record<string, unknown>;
     expect(sent).toMatchObject({ model: "qwen3:4b", stream: true });
   });
 
   it("passes system prompt, temperature and max_tokens through", async () => {
     await callTool(client, "ask_llm", { prompt: "p", model: "gemma3:12b", system: "be brief", temperature: 0.2, max_tokens: 64 });
-    const sent = ollama.requests.find((r) => r.path === "/v1/chat/completions")!.body as Record<string, unknown>;
+    const sent = ollama.requests.find((r) => r.path === "/api/chat")!.body as Record<string, unknown>;
     expect(sent).toMatchObject({
       model: "gemma3:12b",
-      temperature: 0.2,
-      max_tokens: 64,
+      options: { temperature: 0.2, num_predict: 64 },
       messages: [
         { role: "system", content: "be brief" },
         { role: "user", content: "p" },
@@ -82,7 +83,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
   it("keeps a name:tag whole, slashes and all", async () => {
     const result = await callTool(client, "ask_llm", { prompt: "hi", model: "hf.co/unsloth/Qwen3-4B-GGUF:Q4_K_M" });
     expect(result.isError).toBeFalsy();
-    const sent = ollama.requests.find((r) => r.path === "/v1/chat/completions")!.body as { model: string };
+    const sent = ollama.requests.find((r) => r.path === "/api/chat")!.body as { model: string };
     expect(sent.model).toBe("hf.co/unsloth/Qwen3-4B-GGUF:Q4_K_M");
   });
 

@@ -106,7 +106,7 @@ describe("callers are kept apart", () => {
 
   it("closes SSE sessions that stay idle, however often the server pings them", async () => {
     const stream = await openSse(server.url, DAVE);
-    const sessions = server.http!.sessions;
+    const sessions = server.services.sessions;
     await sessions.sweep(Date.now() + 30_000);
     expect(sessions.ownerOf(stream.id)).toBeDefined();
     expect(await sessions.sweep(Date.now() + 61_000)).toBeGreaterThanOrEqual(1);

@@ -51,8 +51,8 @@ describe("provider faults and vanishing clients", () => {
   /** The server still serves: nothing left running, `add` and /health answer, and a normal ask_llm succeeds. */
   async function expectStillServing(): Promise<void> {
     ollama.reset();
-    const settled = await waitFor(() => server.app.inFlight.size === 0 && server.app.limiters.ollama.running === 0 && server.app.limiters.ollama.waiting === 0, 3_000);
-    expect(settled, `in flight ${server.app.inFlight.size}, ollama running ${server.app.limiters.ollama.running}, waiting ${server.app.limiters.ollama.waiting}`).toBe(true);
+    const settled = await waitFor(() => server.services.inFlight.size === 0 && server.services.limiters.ollama.running === 0 && server.services.limiters.ollama.waiting === 0, 3_000);
+    expect(settled, `in flight ${server.services.inFlight.size}, ollama running ${server.services.limiters.ollama.running}, waiting ${server.services.limiters.ollama.waiting}`).toBe(true);
     expect((await callTool(client, "add", { a: 20, b: 22 })).text).toBe("42");
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     const fresh = await connectClient(server.url, "sse");
@@ -193,7 +193,7 @@ describe("provider faults and vanishing clients", () => {
       const { abortedAfterMs } = await slowCallThenVanish(() => leaving.close(), call);
       expect(abortedAfterMs, "the provider request was never aborted: Ollama would go on generating for a client that is gone").toBeDefined();
       expect(abortedAfterMs!).toBeLessThan(1_000);
-      expect(await waitFor(() => server.app.sseStreams.open === 0, 2_000)).toBe(true);
+      expect(await waitFor(() => server.services.sseStreams.open === 0, 2_000)).toBe(true);
       await expectStillServing();
     });
   });

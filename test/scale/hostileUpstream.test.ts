@@ -8,8 +8,7 @@ type Mode = "endless" | "longLine" | "hugeTags";
 
 /**
  * An "Ollama" that misbehaves on purpose: it streams an answer that never ends, sends one line of
- * 50 MB with no line break, or answers /api/tags with 400 MB. It answers both chat routes (native
- * NDJSON and OpenAI-style SSE) so the test holds whichever one the server uses.
+ * 50 MB with no line break, or answers /api/tags with 400 MB.
  */
 class HostileUpstream {
   mode: Mode = "endless";
@@ -32,12 +31,9 @@ class HostileUpstream {
     res.on("close", () => {
       if (!res.writableFinished) this.closedEarly++;
     });
-    const sse = url.startsWith("/v1/");
     if (url === "/api/tags") return this.stream(res, "application/json", (i) => (i === 0 ? '{"models":[' : `{"name":"m${i}:latest","size":1,"details":{"family":"${"x".repeat(4000)}"}},`), 100_000);
-    if (this.mode === "longLine") return this.stream(res, sse ? "text/event-stream" : "application/x-ndjson", (i) => (i === 0 ? (sse ? 'data: {"choices":[{"delta":{"content":"' : '{"message":{"content":"') : "y".repeat(64 * 1024)), 800);
-    const piece = (i: number) =>
-      sse ? `data: ${JSON.stringify({ choices: [{ delta: { content: `word${i} ` } }] })}\n\n` : `${JSON.stringify({ message: { content: `word${i} ` }, done: false })}\n`;
-    this.stream(res, sse ? "text/event-stream" : "application/x-ndjson", piece, Infinity);
+    if (this.mode === "longLine") return this.stream(res, "application/x-ndjson", (i) => (i === 0 ? '{"message":{"content":"' : "y".repeat(64 * 1024)), 800);
+    this.stream(res, "application/x-ndjson", (i) => `${JSON.stringify({ message: { content: `word${i} ` }, done: false })}\n`, Infinity);
   }
 
   /** Writes `next(i)` as fast as the socket takes it, `count` times or until the client goes. */

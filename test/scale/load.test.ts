@@ -83,7 +83,7 @@ describe("load: hundreds of sessions per transport, thousands of calls", () => {
     vi.restoreAllMocks();
   });
 
-  const openCounts = () => ({ sessions: server.mcp.sessions.length, sseStreams: server.app.sseStreams.open });
+  const openCounts = () => ({ sessions: server.mcp.sessions.length, sseStreams: server.services.sseStreams.open });
 
   /** Opens every session, runs every call across them, closes every session; returns what it measured. */
   async function round(): Promise<{ samples: Sample[]; connectMs: number; callsMs: number; peak: NodeJS.MemoryUsage }> {
@@ -112,7 +112,7 @@ describe("load: hundreds of sessions per transport, thousands of calls", () => {
     await closeSessions(sessions);
     const drained = await waitFor(() => openCounts().sessions === 0 && openCounts().sseStreams === 0, 10_000);
     expect(drained, `sessions still open after every client closed: ${JSON.stringify(openCounts())}`).toBe(true);
-    expect(server.app.inFlight.size).toBe(0);
+    expect(server.services.inFlight.size).toBe(0);
     return { samples, connectMs, callsMs, peak };
   }
 

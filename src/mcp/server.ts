@@ -1,0 +1,37 @@
+import { FastMCP, type Logger as FastMcpLogger } from "fastmcp";
+import type { Logger } from "../logger.js";
+import type { RunnerDeps } from "../tools/runner.js";
+import type { ToolDefinition } from "../tools/tool.js";
+import { version } from "../version.js";
+import { registerTool } from "./registerTool.js";
+
+/** The MCP server (fastmcp) offering our tools. */
+export function createMcpServer(tools: ToolDefinition[], deps: RunnerDeps & { progressIntervalMs: number }): FastMCP {
+  const server = new FastMCP({
+    name: "mcp-lab",
+    version: version as `${number}.${number}.${number}`,
+    instructions:
+      "Gives access to local Ollama models and OpenAI-compatible cloud models. Call list_models to see what is installed, then ask_llm with a model name.",
+    logger: fastMcpLogger(deps.logger),
+    health: { enabled: false },
+    // No tool uses the client's roots; asking for them only leaves a request the client may never answer.
+    roots: { enabled: false },
+    // Writes on a silent tool-call stream, for clients that sent no progress token, so proxies keep it open.
+    streamKeepalive: { enabled: true, intervalMs: deps.progressIntervalMs },
+  });
+  for (const tool of tools) registerTool(server, deps, tool);
+  return server;
+}
+
+/** fastmcp logs through a console-shaped object; route it into pino so nothing reaches stdout. */
+function fastMcpLogger(logger: Logger): FastMcpLogger {
+  const child = logger.child({ component: "fastmcp" });
+  const line = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
+  return {
+    debug: (...args) => child.debug(line(args)),
+    log: (...args) => child.debug(line(args)),
+    info: (...args) => child.debug(line(args)),
+    warn: (...args) => child.warn(line(args)),
+    error: (...args) => child.error(line(args)),
+  };
+}

@@ -1,0 +1,87 @@
+import type { Config } from "../config.js";
+import { SessionRegistry } from "../http/sessions.js";
+import { InFlight, StreamCounter } from "../lifecycle.js";
+import type { Logger } from "../logger.js";
+import { LlmGateway } from "../llm/gateway/gateway.js";
+import { ConcurrencyLimiter } from "../llm/gateway/limiter.js";
+import { ModelRouter } from "../llm/gateway/router.js";
+import { createHttpClient, type HttpClient } from "../llm/providers/httpClient.js";
+import { OllamaProvider } from "../llm/providers/ollama.js";
+import { OpenAiProvider } from "../llm/providers/openai.js";
+import type { ProviderName } from "../llm/types.js";
+import { Metrics } from "../metrics.js";
+import { registerSecrets } from "../secrets.js";
+import { ModelCatalog } from "./catalog.js";
+import { ConversationStore } from "./conversations.js";
+
+/**
+ * The long-lived parts, built once from the configuration. Each surface (a tool, the front door,
+ * the shutdown) is handed only the parts it uses.
+ */
+export type Services = {
+  ollama: OllamaProvider;
+  router: ModelRouter;
+  gateway: LlmGateway;
+  limiters: Record<ProviderName, ConcurrencyLimiter>;
+  catalog: ModelCatalog;
+  conversations: ConversationStore;
+  providerHttp: HttpClient;
+  metrics: Metrics;
+  /** Tool calls running, so a shutdown can wait for them. */
+  inFlight: InFlight;
+  /** Aborted when a shutdown stops waiting for calls in flight: they end as cancelled. */
+  stopping: AbortController;
+  /** Open MCP sessions of the HTTP transports, and how many are legacy SSE streams. */
+  sessions: SessionRegistry;
+  sseStreams: StreamCounter;
+};
+
+export function createServices(config: Config, logger: Logger): Services {
+  registerSecrets([config.openai.apiKey, ...config.security.authTokens, config.security.metricsToken]);
+  const providerHttp = createHttpClient({ connectTimeoutMs: config.timeouts.connectMs });
+  const { firstTokenMs, idleMs, totalMs } = config.timeouts;
+  const limits = { firstTokenMs, idleMs, totalMs };
+  const ollama = new OllamaProvider({ baseUrl: config.ollama.baseUrl, http: providerHttp, limits, pullLimits: { ...limits, totalMs: config.timeouts.pullMs } });
+  const openai = new OpenAiProvider({ baseUrl: config.openai.baseUrl, apiKey: config.openai.apiKey, http: providerHttp, limits });
+  const router = new ModelRouter({ ollama, openai });
+  const { queueMax, queueMaxPerOwner, queueTimeoutMs } = config.concurrency;
+  const limiters = {
+    ollama: new ConcurrencyLimiter("ollama", { concurrency: config.concurrency.ollama, queueMax, queueMaxPerOwner, queueTimeoutMs }),
+    openai: new ConcurrencyLimiter("openai", { concurrency: config.concurrency.openai, queueMax, queueMaxPerOwner, queueTimeoutMs }),
+  };
+  const catalog = new ModelCatalog(config.localOnly ? [ollama] : [ollama, openai], config.modelsCacheTtlMs);
+  const sessions = new SessionRegistry(config.security.sessionIdleTimeoutMs);
+  const sseStreams = new StreamCounter();
+  const metrics = createMetrics(config, { limiters, catalog, sessions, sseStreams });
+  const gateway = new LlmGateway(router, limiters, {
+    policy: { maxRetries: config.retries.max, baseDelayMs: config.retries.baseDelayMs, maxDelayMs: 30_000 },
+    fallbackModels: config.fallbackModels,
+    localOnly: config.localOnly,
+    caps: config.caps,
+    observer: {
+      result: (provider, result) => metrics.providerCall(provider, result),
+      error: (provider, error) => metrics.providerError(provider, error.kind),
+      retry: (target, error, delayMs) => {
+        metrics.retry(target.provider.name);
+        logger.warn({ provider: target.provider.name, model: target.model, errorKind: error.kind, status: error.details.status, delayMs }, "retrying model call");
+      },
+    },
+  });
+  const conversations = new ConversationStore(config.conversations);
+  return { ollama, router, gateway, limiters, catalog, conversations, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams };
+}
+
+function createMetrics(config: Config, parts: Pick<Services, "limiters" | "catalog" | "sessions" | "sseStreams">): Metrics {
+  const { limiters, catalog, sessions, sseStreams } = parts;
+  const configuredModels = new Set([config.defaultModel, ...config.fallbackModels, ...config.warmModels]);
+  return new Metrics(
+    {
+      openSessions: () => ({ sse: sseStreams.open, "streamable-http": Math.max(0, sessions.size - sseStreams.open) }),
+      queue: () => ({
+        ollama: { waiting: limiters.ollama.waiting, running: limiters.ollama.running },
+        openai: { waiting: limiters.openai.waiting, running: limiters.openai.running },
+      }),
+    },
+    (name) => configuredModels.has(name) || catalog.knows(name),
+  );
+}
