@@ -1,0 +1,31 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Caller } from "../caller.js";
+import type { Target } from "./target.js";
+
+/** One request, as a route sees it: the path already canonical, the caller already checked (for guarded routes). */
+export type RouteRequest = { req: IncomingMessage; res: ServerResponse; target: Target; next: () => void };
+
+export type Route =
+  /** Answered to anyone (probes, public metadata). */
+  | { methods: readonly string[]; access: "open"; serve(request: RouteRequest): void | Promise<void> }
+  /**
+   * Behind the guard: `tokens` are the bearer tokens this route takes (default: MCP_AUTH_TOKEN's);
+   * `preflight` lets a browser's CORS preflight (which carries no token) through to `next`.
+   */
+  | { methods: readonly string[]; access: "guarded"; tokens?: string[]; preflight?: boolean; serve(request: RouteRequest & { caller: Caller }): void | Promise<void> };
+
+/** Routes by exact path, plus prefixes (a path under `/.well-known/`, say) for families of paths. */
+export class RouteTable {
+  private readonly exact = new Map<string, Route>();
+  private readonly prefixes: Array<[string, Route]> = [];
+
+  add(path: string, route: Route): this {
+    if (path.endsWith("/")) this.prefixes.push([path, route]);
+    else this.exact.set(path, route);
+    return this;
+  }
+
+  find(path: string): Route | undefined {
+    return this.exact.get(path) ?? this.prefixes.find(([prefix]) => path.startsWith(prefix))?.[1];
+  }
+}
