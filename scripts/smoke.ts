@@ -258,7 +258,10 @@ function summary(): number {
 }
 
 function main(argv: string[]): void {
-  if (argv.includes("--help") || argv.includes("-h")) return console.log(USAGE);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
   let options: Options;
   try {
     options = parseArgs(argv);

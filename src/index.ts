@@ -1,14 +1,14 @@
 // First: refuses an old Node.js before any dependency (undici) loads and crashes on it.
 import "./nodeCheck.js";
 import dotenv from "dotenv";
-import { ConfigError, loadConfig } from "./config.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServer, type RunningServer } from "./main.js";
 import { keepMemoryReducerWorking } from "./memoryReducer.js";
 
 dotenv.config({ quiet: true });
 
-let config;
+let config: Config;
 try {
   config = loadConfig(process.env, process.argv.slice(2));
 } catch (error) {

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Config } from "../config.js";
 import type { Metrics } from "../metrics.js";
 import { Guard, clientAddress } from "./guard.js";
 import { mcpRoutes, type McpRouteParts } from "./mcpRoutes.js";

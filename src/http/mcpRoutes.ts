@@ -25,18 +25,25 @@ export function mcpRoutes(parts: McpRouteParts, refuse: Refuse): RouteTable {
 
 function guardMcp({ req, res, target, next, caller }: RouteRequest & { caller: Caller }, parts: McpRouteParts, refuse: Refuse): void {
   const { maxBodyBytes } = parts.config.security;
-  if (req.method === "POST") {
-    if (Number(req.headers["content-length"] ?? 0) > maxBodyBytes) return refuse(res, bodyTooLarge(maxBodyBytes));
-    limitBody(req, maxBodyBytes, () => refuse(res, { ...bodyTooLarge(maxBodyBytes), headers: { connection: "close" } }));
+  if (req.method === "POST" && Number(req.headers["content-length"] ?? 0) > maxBodyBytes) {
+    refuse(res, bodyTooLarge(maxBodyBytes));
+    return;
   }
-  if (parts.state.draining) return refuse(res, { status: 503, message: "The server is shutting down; reconnect in a moment.", headers: { connection: "close", "retry-after": "1" } });
+  if (req.method === "POST") limitBody(req, maxBodyBytes, () => refuse(res, { ...bodyTooLarge(maxBodyBytes), headers: { connection: "close" } }));
+  if (parts.state.draining) {
+    refuse(res, { status: 503, message: "The server is shutting down; reconnect in a moment.", headers: { connection: "close", "retry-after": "1" } });
+    return;
+  }
   const sessionId = sessionIdOf(req, target);
-  if (sessionId !== undefined) {
-    const owner = parts.sessions.ownerOf(sessionId);
-    if (owner !== undefined && owner !== caller.id) return answerUnknownSession(res, target.path);
-  } else {
-    const refusal = sessionCapRefusal(req, target.path, caller, parts);
-    if (refusal) return refuse(res, refusal);
+  const refusal = sessionId === undefined ? sessionCapRefusal(req, target.path, caller, parts) : undefined;
+  if (refusal) {
+    refuse(res, refusal);
+    return;
+  }
+  const owner = sessionId === undefined ? undefined : parts.sessions.ownerOf(sessionId);
+  if (owner !== undefined && owner !== caller.id) {
+    answerUnknownSession(res, target.path);
+    return;
   }
   if (target.path === "/sse") parts.sseStreams.track(res);
   serveMcp(req, res, next, { caller, sessionId }, parts.sessions);
@@ -54,8 +61,8 @@ function sessionIdOf(req: IncomingMessage, target: { path: string; query: string
 
 /** Another caller's session id gets exactly the answer an id that never existed gets (mcp-proxy's). */
 function answerUnknownSession(res: ServerResponse, path: string): void {
-  if (path === "/messages") return void res.writeHead(400).end("No active transport");
-  res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: -32001, message: "Session not found" }, id: null, jsonrpc: "2.0" }));
+  if (path === "/messages") res.writeHead(400).end("No active transport");
+  else res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: -32001, message: "Session not found" }, id: null, jsonrpc: "2.0" }));
 }
 
 /** A request that opens a session (a POST to /mcp without an id, or a new SSE stream) within the caps. */

@@ -16,7 +16,7 @@ const SEGMENT = /^[A-Za-z0-9._~-]+$/;
 const QUERY = /^[\x21-\x22\x24-\x7e]*$/;
 
 export function canonicalTarget(raw: string | undefined): Target | undefined {
-  if (!raw || raw[0] !== "/" || raw.length > 8_192) return undefined;
+  if (raw?.[0] !== "/" || raw.length > 8_192) return undefined;
   const mark = raw.indexOf("?");
   const path = mark === -1 ? raw : raw.slice(0, mark);
   const query = mark === -1 ? "" : raw.slice(mark + 1);

@@ -40,8 +40,6 @@ const parameters = z.object({
     .describe("Continue an earlier conversation: pass the conversation_id from the previous reply. Omit to start a new one."),
 });
 
-type Args = z.infer<typeof parameters>;
-
 function footer(result: GatewayResult, latencyMs: number, conversationId: string, omittedTurns: number): string {
   const tokens = `${result.promptTokens ?? "?"} in / ${result.completionTokens ?? "?"} out tokens`;
   const firstToken = result.timeToFirstTokenMs === undefined ? "" : ` · first token ${result.timeToFirstTokenMs} ms`;

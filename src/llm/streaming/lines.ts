@@ -25,8 +25,7 @@ export class LineSplitter {
     const text = this.decoder.decode(bytes, { stream: true });
     const lines: string[] = [];
     let start = 0;
-    let end: number;
-    while ((end = text.indexOf("\n", start)) !== -1) {
+    for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
       lines.push(this.take(text.slice(start, end)));
       start = end + 1;
     }
