@@ -57,7 +57,12 @@ RUN rm -rf node_modules \
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
     HOST=:: \
-    PORT=8080
+    PORT=8080 \
+    DATA_DIR=/data
+# The embedded state store (PGlite) lives in /data: mount a volume there (compose, Fly, Railway do),
+# or set DATABASE_URL to a PostgreSQL server. Owned by the app user, so a fresh volume is writable.
+RUN mkdir /data && chown node:node /data
+VOLUME ["/data"]
 WORKDIR /app
 # Owned by root and read-only to the app user. src/version.ts reads ../package.json from dist/.
 COPY --from=prod-deps /app/node_modules ./node_modules

@@ -77,6 +77,8 @@ const SET_BY_HAND = [
   "READY_TIMEOUT_MS",
   "MODELS_CACHE_TTL_MS",
   "SHUTDOWN_TIMEOUT_MS",
+  "DATA_DIR",
+  "DATABASE_URL",
   "LOG_LEVEL",
 ] as const;
 
@@ -106,6 +108,9 @@ export default defineRailway(() => {
     volumeMounts: { "/root/.ollama": ollamaModels },
   });
 
+  /** Conversations (the embedded store, DATA_DIR=/data); or set DATABASE_URL to a Railway Postgres instead. */
+  const mcpLabData = volume("mcp-lab-data", { sizeMB: 1_000 });
+
   /** No source here: `railway up --service mcp-lab` (or a linked repository) deploys this directory. */
   const mcpLab = service("mcp-lab", {
     build: { builder: "DOCKERFILE", dockerfilePath: "Dockerfile" },
@@ -130,7 +135,8 @@ export default defineRailway(() => {
       CLIENT_IP_HEADER: "x-real-ip",
       ...preserved(SET_BY_HAND),
     },
+    volumeMounts: { "/data": mcpLabData },
   });
 
-  return project("mcp-lab", { resources: [mcpLab, ollama, ollamaModels] });
+  return project("mcp-lab", { resources: [mcpLab, ollama, ollamaModels, mcpLabData] });
 });

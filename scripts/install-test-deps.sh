@@ -6,19 +6,21 @@
 #   scripts/install-test-deps.sh            # as root, or through sudo when it is installed
 #
 # What each one is for (a test that needs a missing one is skipped, with a warning naming this script):
-#   nginx   the round-robin load balancer in front of two replicas (test/scale/replicas.test.ts)
+#   nginx   the round-robin load balancer in front of two replicas (test/scale/replicas.test.ts, sharedState.test.ts)
+#   pg_ctl  a throwaway PostgreSQL server per suite: the state store's second engine (test/state, test/e2e/state.test.ts)
 set -eu
 
 # One "program package" pair per line: the program the tests look for, and the Debian package
 # that brings it. Add new test dependencies here.
 NEEDS='
 nginx nginx
+pg_ctl postgresql-15
 '
 
 # has PROGRAM: on PATH, or in the sbin folders that a non-root PATH often lacks.
 has() {
   command -v "$1" >/dev/null 2>&1 && return 0
-  for dir in /usr/sbin /usr/local/sbin /sbin; do
+  for dir in /usr/sbin /usr/local/sbin /sbin /usr/lib/postgresql/*/bin; do
     if [ -x "$dir/$1" ]; then return 0; fi
   done
   return 1

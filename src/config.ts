@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { envSchema, list, SECRET_VARIABLES, type Env } from "./env.js";
 
 /** Thrown when the environment does not describe a valid configuration. */
@@ -30,6 +31,8 @@ export type Config = {
   maxOutputChars: number;
   progressIntervalMs: number;
   conversations: { ttlMs: number; maxTurns: number; maxBytes: number; maxBytesPerOwner: number };
+  /** Durable state: PGlite under `dataDir`, or the PostgreSQL server at `databaseUrl` when set. */
+  state: { dataDir: string; databaseUrl: string | undefined };
   security: {
     authTokens: string[];
     allowUnauthenticated: boolean;
@@ -124,6 +127,7 @@ function toConfig(e: Env, transport: Config["transport"]): Config {
     maxOutputChars: e.MAX_OUTPUT_CHARS,
     progressIntervalMs: e.PROGRESS_INTERVAL_MS,
     conversations: { ttlMs: e.CONVERSATION_TTL_MS, maxTurns: e.CONVERSATION_MAX_TURNS, maxBytes: e.CONVERSATION_MAX_BYTES, maxBytesPerOwner: Math.min(e.CONVERSATION_MAX_BYTES_PER_TOKEN, e.CONVERSATION_MAX_BYTES) },
+    state: { dataDir: resolve(e.DATA_DIR), databaseUrl: e.DATABASE_URL },
     security: {
       authTokens: list(e.MCP_AUTH_TOKEN),
       allowUnauthenticated: e.MCP_ALLOW_UNAUTHENTICATED,

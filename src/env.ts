@@ -1,3 +1,5 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { z } from "zod";
 
 /** The environment variables the server reads, each with its check and its default (.env.example lists them all). */
@@ -45,7 +47,7 @@ const flag = z
 
 const boolean = (fallback: boolean) => flag.default(fallback);
 
-export const SECRET_VARIABLES = new Set(["OPENAI_API_KEY", "MCP_AUTH_TOKEN", "METRICS_TOKEN"]);
+export const SECRET_VARIABLES = new Set(["OPENAI_API_KEY", "MCP_AUTH_TOKEN", "METRICS_TOKEN", "DATABASE_URL"]);
 
 export const envSchema = z.object({
   PORT: integer(0, 65535, 8080),
@@ -115,6 +117,19 @@ export const envSchema = z.object({
   MAX_CONNECTIONS: integer(16, 1_000_000, 1_024),
   READY_CACHE_MS: integer(0, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 60_000, 7_000),
+  DATA_DIR: z.string().trim().min(1).default(join(homedir(), ".local", "share", "mcp-lab")),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return ["postgres:", "postgresql:"].includes(url.protocol) && url.hostname !== "";
+      } catch {
+        return false;
+      }
+    }, "a postgres:// or postgresql:// URL with a host, e.g. postgres://user:password@db.example.com:5432/mcp_lab")
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -42,6 +42,10 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 }
 
 running = await startServer(config, logger).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`mcp-lab: ${error.message}\n`);
+    process.exit(2);
+  }
   logger.fatal({ err: error }, "could not start");
   process.exit(1);
 });

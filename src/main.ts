@@ -1,5 +1,7 @@
 import type { FastMCP } from "fastmcp";
-import type { Config } from "./config.js";
+import { constants } from "node:fs";
+import { access, mkdir } from "node:fs/promises";
+import { type Config, ConfigError } from "./config.js";
 import { createFrontDoor, type DoorState } from "./http/frontDoor.js";
 import { ReadinessProbe, readyReport } from "./http/probes.js";
 import type { SessionHandle } from "./http/sessions.js";
@@ -21,12 +23,14 @@ export type RunningServer = {
 
 /** Wires the parts together and starts serving, over HTTP or stdio as configured. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  if (!config.state.databaseUrl) await ensureWritable(config.state.dataDir);
   const services = createServices(config, logger);
   const { metrics, inFlight, stopping, sessions } = services;
   const mcp = createMcpServer(createTools(config, services), { logger, metrics, inFlight, stopping: stopping.signal, progressIntervalMs: config.progressIntervalMs });
   const state: DoorState = { draining: false };
   const http = config.transport === "stdio" ? await startStdio(mcp, logger) : await startHttp(config, logger, services, mcp, state);
   const stopReaper = http ? sessions.startReaper() : () => undefined;
+  services.state.startMaintenance();
   void warmModels(config.warmModels, { router: services.router, ollama: services.ollama, logger });
   let stopping_: Promise<void> | undefined;
   const shutdown = (reason: string) =>
@@ -43,6 +47,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await new Promise((resolve) => setTimeout(resolve, 100));
       await mcp.stop();
       await services.providerHttp.close();
+      await services.state.close();
       logger.info("stopped");
     })());
   return { services, mcp, http, shutdown };
@@ -64,8 +69,9 @@ async function startHttp(config: Config, logger: Logger, services: Services, mcp
   mcp.on("disconnect", ({ session }) => sessions.closed(session as SessionHandle));
   const readiness = new ReadinessProbe(async () => {
     const target = services.router.resolve(config.defaultModel);
-    const readinessOf = await target.provider.checkReady(target.model, AbortSignal.timeout(config.timeouts.readyMs));
-    return readyReport(readinessOf, { model: target.qualifiedName, provider: target.provider.name });
+    const signal = AbortSignal.timeout(config.timeouts.readyMs);
+    const [provider, state] = await Promise.all([target.provider.checkReady(target.model, signal), services.state.check(signal)]);
+    return readyReport(provider, state, { model: target.qualifiedName, provider: target.provider.name, state: services.state.where });
   }, config.security.readyCacheMs);
   const listener = await startHttpTransports(mcp, {
     host: config.host,
@@ -77,4 +83,15 @@ async function startHttp(config: Config, logger: Logger, services: Services, mcp
   });
   logger.info({ host: config.host, port: listener.port, stateless: config.stateless }, "serving MCP on /mcp (streamable HTTP) and /sse (legacy SSE)");
   return listener;
+}
+
+/** The embedded store's directory must exist and be writable before anything relies on it. */
+async function ensureWritable(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ConfigError([`DATA_DIR="${dir}" is not a directory this user can write (${reason}): set DATA_DIR to one it can, or DATABASE_URL to a PostgreSQL server`]);
+  }
 }

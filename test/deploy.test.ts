@@ -54,7 +54,8 @@ describe("docker-compose.yml", () => {
     const example = text("deploy/compose.env.example");
     const named = [...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
     expect(named).toEqual(expect.arrayContaining(["MCP_AUTH_TOKEN", "OLLAMA_BASE_URL"]));
-    expect(named.filter((name) => !CONFIG_VARIABLES.includes(name))).toEqual([]);
+    // POSTGRES_PASSWORD is the postgres profile's own (the database container reads the same file).
+    expect(named.filter((name) => !CONFIG_VARIABLES.includes(name) && name !== "POSTGRES_PASSWORD")).toEqual([]);
     expect(execFileSync("git", ["check-ignore", "deploy/compose.env"], { cwd: ROOT, encoding: "utf8" }).trim()).toBe("deploy/compose.env");
     expect(text(".dockerignore")).toMatch(/^deploy$/m);
     // The commands in the file's own header write the file with both required settings.
@@ -196,13 +197,16 @@ describe(".railway/railway.ts", () => {
   const server = byName.get("mcp-lab") as Extract<ResourceNode, { type: "service" }>;
   const ollama = byName.get("ollama") as Extract<ResourceNode, { type: "service" }>;
 
-  it("evaluates to a valid graph: two services and the volume, the mount pointing at it", () => {
+  it("evaluates to a valid graph: two services and their volumes, each mount pointing at its own", () => {
     expect(definition.name).toBe("mcp-lab");
-    expect(definition.resources.map((r) => r.address).sort()).toEqual(["service.mcp-lab", "service.ollama", "volume.ollama-models"]);
+    expect(definition.resources.map((r) => r.address).sort()).toEqual(["service.mcp-lab", "service.ollama", "volume.mcp-lab-data", "volume.ollama-models"]);
     const edges = definition.resources.flatMap((resource) =>
       resource.type === "service" ? Object.values(resource.volumeAttachments ?? {}).map((a) => ({ from: resource.address, to: a.volume, type: "mount" as const, key: a.mountPath })) : [],
     );
-    expect(edges).toEqual([{ from: "service.ollama", to: "volume.ollama-models", type: "mount", key: "/root/.ollama" }]);
+    expect(edges).toEqual([
+      { from: "service.mcp-lab", to: "volume.mcp-lab-data", type: "mount", key: "/data" },
+      { from: "service.ollama", to: "volume.ollama-models", type: "mount", key: "/root/.ollama" },
+    ]);
     const graph: RailwayGraph = { version: RAILWAY_GRAPH_VERSION, project: { name: definition.name }, environments: [], resources: definition.resources, edges };
     expect(validateGraph(graph)).toEqual([]);
   });

@@ -40,7 +40,8 @@ describe("graceful shutdown", () => {
     expect(results.map((r) => r.isError ?? false)).toEqual([false, false]);
     expect(results[0]!.text).toContain("Echo from qwen3:4b: slow one");
     expect(await output.exit).toBe(0);
-    expect(Date.now() - signalledAt).toBeLessThan(3_000);
+    // Only a guard against a hang: the calls finished above (the first also opened the state store).
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
     expect(output.stdout()).toBe("");
     expect(output.stderr()).toContain('"msg":"stopped"');
     ollama.reset();

@@ -47,8 +47,9 @@ export class ReadinessProbe {
   }
 }
 
-/** The readiness of the default model, as /ready reports it. */
-export function readyReport(readiness: Readiness, about: { model: string; provider: string }): ReadyReport {
-  if (readiness.ok) return { ok: true, body: { status: "ready", ...about, detail: readiness.detail } };
-  return { ok: false, body: { status: "not_ready", ...about, reason: readiness.reason } };
+/** The readiness of the default model and of the state store, as /ready reports it. */
+export function readyReport(provider: Readiness, state: { ok: true } | { ok: false; reason: string }, about: { model: string; provider: string; state: string }): ReadyReport {
+  if (!state.ok) return { ok: false, body: { status: "not_ready", ...about, reason: state.reason } };
+  if (provider.ok) return { ok: true, body: { status: "ready", ...about, detail: provider.detail } };
+  return { ok: false, body: { status: "not_ready", ...about, reason: provider.reason } };
 }

@@ -11,8 +11,9 @@ import { OpenAiProvider } from "../llm/providers/openai.js";
 import type { ProviderName } from "../llm/types.js";
 import { Metrics } from "../metrics.js";
 import { registerSecrets } from "../secrets.js";
+import { ConversationStore } from "../state/conversations.js";
+import { StateStore } from "../state/store.js";
 import { ModelCatalog } from "./catalog.js";
-import { ConversationStore } from "./conversations.js";
 
 /**
  * The long-lived parts, built once from the configuration. Each surface (a tool, the front door,
@@ -24,6 +25,7 @@ export type Services = {
   gateway: LlmGateway;
   limiters: Record<ProviderName, ConcurrencyLimiter>;
   catalog: ModelCatalog;
+  state: StateStore;
   conversations: ConversationStore;
   providerHttp: HttpClient;
   metrics: Metrics;
@@ -37,7 +39,7 @@ export type Services = {
 };
 
 export function createServices(config: Config, logger: Logger): Services {
-  registerSecrets([config.openai.apiKey, ...config.security.authTokens, config.security.metricsToken]);
+  registerSecrets([config.openai.apiKey, ...config.security.authTokens, config.security.metricsToken, passwordOf(config.state.databaseUrl)]);
   const providerHttp = createHttpClient({ connectTimeoutMs: config.timeouts.connectMs });
   const { firstTokenMs, idleMs, totalMs } = config.timeouts;
   const limits = { firstTokenMs, idleMs, totalMs };
@@ -67,8 +69,9 @@ export function createServices(config: Config, logger: Logger): Services {
       },
     },
   });
-  const conversations = new ConversationStore(config.conversations);
-  return { ollama, router, gateway, limiters, catalog, conversations, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams };
+  const state = new StateStore({ ...config.state, onPoolError: (error) => logger.warn({ err: error }, "the database connection failed; queries retry on their own") });
+  const conversations = new ConversationStore(state, config.conversations);
+  return { ollama, router, gateway, limiters, catalog, state, conversations, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams };
 }
 
 function createMetrics(config: Config, parts: Pick<Services, "limiters" | "catalog" | "sessions" | "sseStreams">): Metrics {
@@ -84,4 +87,13 @@ function createMetrics(config: Config, parts: Pick<Services, "limiters" | "catal
     },
     (name) => configuredModels.has(name) || catalog.knows(name),
   );
+}
+
+function passwordOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }

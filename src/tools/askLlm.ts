@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { GatewayResult, LlmGateway } from "../llm/gateway/gateway.js";
 import type { ChatMessage } from "../llm/types.js";
-import type { Conversation, ConversationStore } from "../services/conversations.js";
+import type { Conversation, ConversationStore } from "../state/conversations.js";
+import { StateError } from "../state/db.js";
 import { capOutput } from "./output.js";
 import { ProgressReporter, tail } from "./progress.js";
 import { maxTokens, modelName, temperature, think } from "./schemas.js";
@@ -40,14 +41,15 @@ const parameters = z.object({
     .describe("Continue an earlier conversation: pass the conversation_id from the previous reply. Omit to start a new one."),
 });
 
-function footer(result: GatewayResult, latencyMs: number, conversationId: string, omittedTurns: number): string {
+function footer(result: GatewayResult, latencyMs: number, conversation: Saved, omittedTurns: number): string {
   const tokens = `${result.promptTokens ?? "?"} in / ${result.completionTokens ?? "?"} out tokens`;
   const firstToken = result.timeToFirstTokenMs === undefined ? "" : ` · first token ${result.timeToFirstTokenMs} ms`;
   const lines = [`— ${result.qualifiedName} (${result.provider}) · ${tokens}${firstToken} · ${latencyMs} ms`];
   for (const fallback of result.fellBackFrom) lines.push(`— answered by ${result.qualifiedName} because ${fallback.model} failed: ${fallback.reason}`);
   for (const adjustment of result.adjustments) lines.push(`— ${adjustment}`);
   if (omittedTurns > 0) lines.push(`— the ${omittedTurns} oldest turn(s) of this conversation were left out to stay within MAX_PROMPT_CHARS`);
-  lines.push(`— conversation_id: ${conversationId} (pass it to continue this conversation)`);
+  if (conversation.unsaved) lines.push(`— this turn could not be saved, so it cannot be continued: ${conversation.unsaved}`);
+  else lines.push(`— conversation_id: ${conversation.id} (pass it to continue this conversation)`);
   return lines.join("\n");
 }
 
@@ -92,13 +94,19 @@ export function askLlmTool(deps: AskLlmDeps): ToolDefinition<typeof parameters> 
       const latencyMs = Math.round(performance.now() - started);
       Object.assign(record, { provider: result.provider, model: result.qualifiedName, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
       const answer = capOutput(result.text, deps.maxOutputChars);
-      const saved = await deps.conversations.record(conversation, user, { role: "assistant", content: answer.text });
+      // The answer is what the caller waited for: a store that fails now costs the conversation, not the answer.
+      const saved: Saved = await deps.conversations.record(conversation, user, { role: "assistant", content: answer.text }).catch((error: unknown) => {
+        if (!(error instanceof StateError)) throw error;
+        return { ...conversation, unsaved: error.message };
+      });
       return present(result, { answer, showThinking: args.show_thinking ?? false, latencyMs, saved, omittedTurns: history.omitted, maxChars: deps.maxOutputChars });
     },
   };
 }
 
-type Presented = { answer: { text: string; truncated: boolean }; showThinking: boolean; latencyMs: number; saved: Conversation; omittedTurns: number; maxChars: number };
+type Saved = Conversation & { unsaved?: string };
+
+type Presented = { answer: { text: string; truncated: boolean }; showThinking: boolean; latencyMs: number; saved: Saved; omittedTurns: number; maxChars: number };
 
 /** The result as the caller sees it: the answer (with the reasoning only when asked for), a footer, the same as structured data. */
 function present(result: GatewayResult, shown: Presented): ToolOutput {
@@ -106,7 +114,7 @@ function present(result: GatewayResult, shown: Presented): ToolOutput {
   const thinking = shown.showThinking && result.thinking ? capOutput(result.thinking, maxChars).text : undefined;
   const text = thinking ? capOutput(`<thinking>\n${result.thinking}\n</thinking>\n\n${result.text}`, maxChars).text : answer.text;
   return {
-    text: `${text}\n\n${footer(result, latencyMs, saved.id, omittedTurns)}`,
+    text: `${text}\n\n${footer(result, latencyMs, saved, omittedTurns)}`,
     structured: {
       answer: answer.text,
       // Clients hand structuredContent to their model (OpenAI Agents, LangChain): reasoning only when asked for.
@@ -122,7 +130,7 @@ function present(result: GatewayResult, shown: Presented): ToolOutput {
       retries: result.retries,
       fellBackFrom: result.fellBackFrom,
       adjustments: result.adjustments,
-      conversationId: saved.id,
+      conversationId: saved.unsaved ? null : saved.id,
       turns: saved.turns.length,
       turnsDropped: saved.dropped,
       turnsOmitted: omittedTurns,

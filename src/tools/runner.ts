@@ -3,6 +3,7 @@ import type { InFlight } from "../lifecycle.js";
 import type { Logger } from "../logger.js";
 import { LlmError } from "../llm/errors.js";
 import type { Metrics } from "../metrics.js";
+import { StateError } from "../state/db.js";
 import { cutRedacted, redactDeep, redactText } from "../secrets.js";
 import { ToolError, type CallRecord, type ToolContext, type ToolDefinition, type ToolOutput } from "./tool.js";
 
@@ -41,6 +42,7 @@ export async function runTool<P extends ToolDefinition>(tool: P, args: unknown, 
 function describeFailure(error: unknown): Failure {
   if (error instanceof LlmError) return { kind: error.kind, message: error.message, provider: error.details.provider, model: error.details.model };
   if (error instanceof ToolError) return { kind: "invalid_request", message: error.message };
+  if (error instanceof StateError) return { kind: "state_unavailable", message: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { kind: "internal", message: `Unexpected failure: ${cutRedacted(message, 300)}` };
 }

@@ -6,12 +6,14 @@ import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/main.js";
 import { OllamaStandIn } from "./ollamaStandIn.js";
+import { freshDataDir, removeDataDir } from "./state.js";
 
 export type TestServer = RunningServer & { url: string; logs: Array<Record<string, unknown>> };
 
 /** Starts the real server in-process on a free loopback port, with its JSON log lines captured. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", ...env });
+  const ownDataDir = env.DATA_DIR || env.DATABASE_URL ? undefined : await freshDataDir();
+  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", ...(ownDataDir && { DATA_DIR: ownDataDir }), ...env });
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -20,7 +22,12 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
   });
   const running = await startServer(config, createLogger(config.logLevel, sink));
-  return Object.assign(running, { url: `http://127.0.0.1:${running.http!.port}`, logs });
+  const shutdown = running.shutdown;
+  const stop = async (reason: string) => {
+    await shutdown(reason);
+    if (ownDataDir) removeDataDir(ownDataDir);
+  };
+  return Object.assign(running, { url: `http://127.0.0.1:${running.http!.port}`, logs, shutdown: stop });
 }
 
 export type TransportKind = "streamable-http" | "sse";
