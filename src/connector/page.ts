@@ -83,14 +83,15 @@ h1{font-size:1.4rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.3rem 1re
 input[type=password]{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box;margin:.3rem 0 1rem}
 button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.6rem}nav{text-align:right;font-size:.9rem}`;
 
-/** Headers for every page: no scripts, no framing, no caching, no Referer (the page's URL names the request). */
+/** Headers for every page: no scripts, no framing, no caching, no Referer to other sites (the page's URL names the request). */
 const PAGE_HEADERS = {
   "content-type": "text/html; charset=utf-8",
   "cache-control": "no-store",
   "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
   "x-frame-options": "DENY",
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  // Not no-referrer: with it, a browser sends "Origin: null" on the form post, and the Origin check refuses it.
+  "referrer-policy": "same-origin",
 };
 
 export function pageHtml(lang: Lang, title: string, body: string, otherLangHref?: string): string {
