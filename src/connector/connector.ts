@@ -68,11 +68,18 @@ export class Connector {
     return (await this.built()).provider;
   }
 
-  /** Hands a request to oidc-provider (at `path`, when given), as sent to PUBLIC_URL. */
-  async handOver(req: IncomingMessage, res: ServerResponse, address: string, path?: string): Promise<void> {
+  /**
+   * Hands a request for `path` (under the issuer's path, /connector/...) to oidc-provider, as sent
+   * to PUBLIC_URL: it sees the path below its mount point and reads the mount point from
+   * `originalUrl`, as when mounted in Express.
+   */
+  async handOver(req: IncomingMessage, res: ServerResponse, address: string, path: string): Promise<void> {
     const { handle } = await this.built();
     this.asSentToPublicUrl(req, address);
-    if (path !== undefined) req.url = path;
+    const { mountPath } = this.urls;
+    if (!path.startsWith(`${mountPath}/`)) throw new Error(`not a path of the authorization server: ${path}`);
+    Object.assign(req, { originalUrl: path });
+    req.url = path.slice(mountPath.length);
     await handle(req, res);
   }
 

@@ -1,13 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Config } from "../config.js";
-import { RateLimiter } from "../http/rateLimit.js";
-import { matchingToken } from "../http/security.js";
 import type { Connector } from "./connector.js";
+import type { OwnerPassword } from "./password.js";
 import { approvalHtml, errorHtml, type Lang, pickLang, sendPage, text } from "./page.js";
 import { OWNER } from "./provider.js";
-
-/** Wrong passwords from all addresses together, per minute, as a multiple of AUTH_FAILURES_PER_MINUTE. */
-const GLOBAL_FAILURE_FACTOR = 10;
 
 type Interaction = Awaited<ReturnType<Awaited<ReturnType<Connector["provider"]>>["interactionDetails"]>>;
 
@@ -17,16 +12,10 @@ type Interaction = Awaited<ReturnType<Awaited<ReturnType<Connector["provider"]>>
  * value only this server can make (CSRF), approve or deny. Works without script.
  */
 export class ConsentPage {
-  private readonly failures: RateLimiter;
-  private readonly allFailures: RateLimiter;
-
   constructor(
     private readonly connector: Connector,
-    security: Config["security"],
-  ) {
-    this.failures = new RateLimiter(security.authFailuresPerMinute);
-    this.allFailures = new RateLimiter(security.authFailuresPerMinute * GLOBAL_FAILURE_FACTOR);
-  }
+    private readonly password: OwnerPassword,
+  ) {}
 
   async show(req: IncomingMessage, res: ServerResponse, uid: string, query: string, address: string): Promise<void> {
     const lang = pickLang(req.headers["accept-language"], query);
@@ -50,11 +39,12 @@ export class ConsentPage {
       this.connector.event("denied", { clientId });
       return provider.interactionFinished(req, res, { error: "access_denied", error_description: "The owner declined this connection on the server's page." }, { mergeWithLastSubmission: false });
     }
-    const waitMs = Math.max(this.failures.peek(address), this.allFailures.peek("all"));
-    if (waitMs > 0) return this.form(res, 429, interaction, lang, t.locked(Math.ceil(waitMs / 1000)), { "retry-after": String(Math.ceil(waitMs / 1000)) });
-    if (matchingToken(form.get("password") ?? "", [this.connector.settings.ownerPassword]) === undefined) {
-      this.failures.take(address);
-      this.allFailures.take("all");
+    const verdict = this.password.check(address, form.get("password") ?? undefined);
+    if (!verdict.ok && !verdict.wrong) {
+      const seconds = Math.ceil(verdict.waitMs / 1000);
+      return this.form(res, 429, interaction, lang, t.locked(seconds), { "retry-after": String(seconds) });
+    }
+    if (!verdict.ok) {
       this.connector.event("password_refused", { clientId, address });
       return this.form(res, 401, interaction, lang, t.wrongPassword);
     }

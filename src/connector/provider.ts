@@ -11,8 +11,14 @@ const OIDC_SCOPES = ["openid", "offline_access"];
 const GRANT_TYPES = ["authorization_code", "refresh_token"];
 
 export type ConnectorUrls = {
-  /** The authorization server's issuer: the public origin (metadata at the root well-known paths). */
+  /**
+   * The authorization server's issuer, under the door's own path: its metadata lives at
+   * /.well-known/oauth-authorization-server/connector (RFC 8414), never at a root well-known path,
+   * where a static-token client (mcp-remote) would find it and turn to OAuth for /mcp.
+   */
   issuer: string;
+  /** Where the authorization server's endpoints are served (the issuer's path). */
+  mountPath: string;
   /** The protected resource: the connector door. Access tokens are bound to it (RFC 8707). */
   resource: string;
   /** Its metadata (RFC 9728), named in every 401 of the door. */
@@ -23,7 +29,8 @@ export type ConnectorUrls = {
 
 export function connectorUrls(publicUrl: string): ConnectorUrls {
   return {
-    issuer: publicUrl,
+    issuer: `${publicUrl}/connector`,
+    mountPath: "/connector",
     resource: `${publicUrl}/connector/mcp`,
     resourceMetadata: `${publicUrl}/.well-known/oauth-protected-resource/connector/mcp`,
     approvePath: "/connector/approve/",
@@ -65,13 +72,18 @@ export function createProvider(parts: ProviderParts): Provider {
     extraClientMetadata: { properties: ["scope", "grant_types"], validator: lenientMetadata },
     // oidc-provider refuses a request that ends with no scope granted; connectors may ask for no
     // scope, or only for scopes of their own. Every request asks for the door's scope, then.
-    extraParams: { scope: (ctx: KoaContextWithOIDC, value: unknown) => void (ctx.oidc.params!.scope = withDoorScope(value)) },
+    extraParams: {
+      scope: (ctx: KoaContextWithOIDC, value: unknown) => {
+        ctx.oidc.params!.scope = withDoorScope(value);
+      },
+    },
     features: {
       devInteractions: { enabled: false },
       dPoP: { enabled: false },
       pushedAuthorizationRequests: { enabled: false },
       registration: { enabled: true, issueRegistrationAccessToken: false },
-      revocation: { enabled: true },
+      // A client revokes only its own tokens (revoking one ends its grant's other tokens too); another's is ignored silently.
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       resourceIndicators: {
@@ -100,7 +112,8 @@ export function createProvider(parts: ProviderParts): Provider {
     },
     responseTypes: ["code"],
     rotateRefreshToken: true,
-    routes: { authorization: "/authorize", token: "/token", registration: "/register", revocation: "/revoke", jwks: "/jwks" },
+    // Under the issuer's path: /connector/oauth/authorize and so on.
+    routes: { authorization: "/oauth/authorize", token: "/oauth/token", registration: "/oauth/register", revocation: "/oauth/revoke", jwks: "/oauth/jwks" },
     scopes: OIDC_SCOPES,
     ttl: {
       AccessToken: lifetimes.accessTokenS,

@@ -2,6 +2,8 @@ import type { IncomingMessage } from "node:http";
 import type { Connector } from "../connector/connector.js";
 import { ConsentPage } from "../connector/consent.js";
 import { ConnectorGuard } from "../connector/guard.js";
+import { OWNER_PATH, serveOwner } from "../connector/owner.js";
+import { OwnerPassword } from "../connector/password.js";
 import { StateError } from "../state/db.js";
 import { limitBody } from "./bodyLimit.js";
 import type { Refuse } from "./frontDoor.js";
@@ -12,29 +14,45 @@ import { sendJson } from "./respond.js";
 import { type Route, type RouteRequest, RouteTable } from "./routes.js";
 import { checkHostAndOrigin, type Refusal } from "./security.js";
 
-/** Client registrations per address per minute: a connector registers once or twice per connection. */
-const REGISTRATIONS_PER_MINUTE = 10;
 /** Body caps of the authorization server's endpoints and of the approval form. */
 const BODY = { register: 16_384, token: 8_192, form: 8_192 };
 const INTERACTION_UID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Where OAuth clients look for the authorization server's metadata (RFC 8414, OpenID discovery, and the path-appended forms some connectors try). */
-const AS_METADATA = ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server/connector/mcp", "/.well-known/openid-configuration/connector/mcp"];
+/**
+ * Where OAuth clients look for the authorization server's metadata, all under the door's path:
+ * RFC 8414 and OpenID discovery for the issuer (…/connector), and the forms some connectors derive
+ * from the door's URL itself. No root well-known path: those stay 404 for the static door's clients.
+ */
+const AS_METADATA = [
+  "/.well-known/oauth-authorization-server/connector",
+  "/.well-known/openid-configuration/connector",
+  "/connector/.well-known/openid-configuration",
+  "/connector/.well-known/oauth-authorization-server",
+  "/.well-known/oauth-authorization-server/connector/mcp",
+  "/.well-known/openid-configuration/connector/mcp",
+  "/connector/mcp/.well-known/openid-configuration",
+];
+/** The protected resource's metadata: at the door's RFC 9728 path, and its parent for clients that drop the last segment. */
+const RESOURCE_METADATA = ["/.well-known/oauth-protected-resource/connector/mcp", "/.well-known/oauth-protected-resource/connector"];
 
 type OpenServe = (request: RouteRequest & { address: string }) => Promise<void>;
 
 /**
  * The connector door (OAuth, on its own path) and its authorization server, in the route table:
  * the metadata, oidc-provider's endpoints and the owner's approval page are deliberately open, each
- * behind the Host/Origin check, a rate per address and a body cap; /connector/mcp is guarded by
+ * behind the Host/Origin check, a rate per address and a body cap (the owner's list of clients
+ * answers loopback sockets only, with the owner password); /connector/mcp is guarded by
  * the connector's own guard (access tokens for this resource only) and served by fastmcp as /mcp.
  */
 export function connectorRoutes(connector: Connector, parts: McpRouteParts, refuse: Refuse): RouteTable {
   const security = parts.config.security;
   const guard = new ConnectorGuard(connector, security);
-  const consent = new ConsentPage(connector, security);
+  const password = new OwnerPassword(connector.settings.ownerPassword, security.authFailuresPerMinute);
+  const consent = new ConsentPage(connector, password);
   const perAddress = new RateLimiter(security.rateLimitPerMinute);
-  const registrations = new RateLimiter(REGISTRATIONS_PER_MINUTE);
+  // Registrations are what a stranger can do without any secret, like a failed login: the same
+  // rate per address (a connector registers once or twice per connection).
+  const registrations = new RateLimiter(security.authFailuresPerMinute);
 
   const open = (methods: string[], maxBody: number, serve: OpenServe, extra?: RateLimiter): Route => ({
     methods,
@@ -58,19 +76,16 @@ export function connectorRoutes(connector: Connector, parts: McpRouteParts, refu
       }
     },
   });
-  const handOver = (path?: string): OpenServe => ({ req, res, address }) => connector.handOver(req, res, address, path);
+  // oidc-provider's endpoints (/connector/oauth/authorize, …/token, …/register, …/revoke, …/jwks), as sent.
+  const endpoint: OpenServe = ({ req, res, target, address }) => connector.handOver(req, res, address, `${target.path}${target.query ? `?${target.query}` : ""}`);
+  const discovery: OpenServe = ({ req, res, address }) => connector.handOver(req, res, address, `${connector.urls.mountPath}/.well-known/openid-configuration`);
   const metadata = open(["GET", "HEAD"], 0, async ({ res }) => sendJson(res, 200, protectedResourceMetadata(connector)));
 
   const routes = new RouteTable()
-    .add("/.well-known/oauth-protected-resource/connector/mcp", metadata)
-    .add("/.well-known/oauth-protected-resource", metadata)
-    .add("/authorize", open(["GET"], 0, handOver()))
-    .add("/authorize/", open(["GET"], 0, handOver()))
-    .add("/token", open(["POST", "OPTIONS"], BODY.token, handOver()))
-    .add("/revoke", open(["POST", "OPTIONS"], BODY.token, handOver()))
-    .add("/register", open(["POST", "OPTIONS"], BODY.register, handOver(), registrations))
-    .add("/jwks", open(["GET", "OPTIONS"], 0, handOver()))
+    .add(`${connector.urls.mountPath}/oauth/register`, open(["POST", "OPTIONS"], BODY.register, endpoint, registrations))
+    .add(`${connector.urls.mountPath}/oauth/`, open(["GET", "POST", "OPTIONS"], BODY.token, endpoint))
     .add(connector.urls.approvePath, open(["GET", "POST"], BODY.form, (request) => approval(request, consent, connector, refuse)))
+    .add(OWNER_PATH, open(["GET", "POST"], BODY.form, ({ req, res }) => serveOwner(req, res, connector, password)))
     .add("/connector/mcp", {
       methods: ["POST", "GET", "DELETE"],
       access: "guarded",
@@ -79,7 +94,8 @@ export function connectorRoutes(connector: Connector, parts: McpRouteParts, refu
       upstreamPath: "/mcp",
       serve: (request) => guardMcp({ ...request, target: { path: "/mcp", query: request.target.query } }, parts, refuse),
     });
-  for (const path of AS_METADATA) routes.add(path, open(["GET", "OPTIONS"], 0, handOver("/.well-known/openid-configuration")));
+  for (const path of RESOURCE_METADATA) routes.add(path, metadata);
+  for (const path of AS_METADATA) routes.add(path, open(["GET", "OPTIONS"], 0, discovery));
   return routes;
 }
 
