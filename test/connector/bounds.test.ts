@@ -1,0 +1,83 @@
+import http from "node:http";
+import { networkInterfaces } from "node:os";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { authorizationUrl, type ConnectorServer, connect, FormBrowser, openApproval, OWNER_PASSWORD, pkce, REDIRECT_URI, register, startConnectorServer, STATIC_TOKEN } from "../support/oauth.js";
+import { freePort } from "../support/ports.js";
+import { rawRequest } from "../support/rawHttp.js";
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const FORM_HEADERS = { "content-type": "application/x-www-form-urlencoded" };
+
+describe("what a stranger can cost the connector's open routes", () => {
+  let server: ConnectorServer;
+  let port: number;
+  beforeAll(async () => {
+    server = await startConnectorServer({ AUTH_FAILURES_PER_MINUTE: "3" });
+    port = server.http!.port;
+  });
+  afterAll(() => server.shutdown("test over"));
+
+  it("caps every body before the authorization server reads it", async () => {
+    const big = (bytes: number) => JSON.stringify({ client_name: "x".repeat(bytes) });
+    expect((await rawRequest(port, "POST", "/connector/oauth/register", JSON_HEADERS, big(17_000))).status).toBe(413);
+    expect((await rawRequest(port, "POST", "/connector/oauth/token", FORM_HEADERS, `grant_type=${"x".repeat(9_000)}`)).status).toBe(413);
+    expect((await rawRequest(port, "POST", "/connector/approve/some-uid", FORM_HEADERS, `csrf=${"x".repeat(9_000)}`)).status).toBe(413);
+  });
+
+  it("answers only to its own names, like every other route", async () => {
+    expect((await rawRequest(port, "GET", "/.well-known/oauth-authorization-server/connector", { host: "attacker.example" })).status).toBe(403);
+    expect((await rawRequest(port, "POST", "/connector/oauth/register", { ...JSON_HEADERS, origin: "https://attacker.example" }, "{}")).status).toBe(403);
+  });
+
+  it("takes client registrations from an address at the rate of failed logins", async () => {
+    const fresh = await startConnectorServer({ AUTH_FAILURES_PER_MINUTE: "3" });
+    for (let i = 0; i < 3; i++) await register(fresh.base);
+    const refused = await rawRequest(fresh.http!.port, "POST", "/connector/oauth/register", JSON_HEADERS, JSON.stringify({ redirect_uris: [REDIRECT_URI] }));
+    expect(refused.status).toBe(429);
+    expect(refused.head).toMatch(/retry-after: \d+/i);
+    await fresh.shutdown("test over");
+  });
+
+  it("shows the approval page only to the browser that started the request", async () => {
+    const clientServer = await startConnectorServer();
+    const client = await register(clientServer.base);
+    const page = await openApproval(new FormBrowser(), authorizationUrl(clientServer.base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: pkce().challenge, code_challenge_method: "S256" }));
+    expect(page.status).toBe(200);
+    const other = await fetch(page.url);
+    expect(other.status).toBe(400);
+    expect(await other.text()).not.toContain(client.client_id);
+    await clientServer.shutdown("test over");
+  });
+});
+
+describe("the owner's list of connected clients", () => {
+  let server: ConnectorServer;
+  beforeAll(async () => {
+    server = await startConnectorServer({ HOST: "0.0.0.0", PORT: String(await freePort()), AUTH_FAILURES_PER_MINUTE: "1000" });
+  });
+  afterAll(() => server.shutdown("test over"));
+
+  it("answers a loopback socket with the owner password, and no one else", async () => {
+    const { client } = await connect(server.base);
+    const owner = (password?: string) => fetch(`${server.base}/connector/clients`, { headers: password ? { authorization: `Bearer ${password}` } : {} });
+    const listed = await owner(OWNER_PASSWORD);
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { clients: Array<{ clientId: string }> }).clients.map((c) => c.clientId)).toContain(client.client_id);
+    expect((await owner()).status).toBe(401);
+    expect((await owner(STATIC_TOKEN)).status).toBe(401);
+    const outside = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address?.family === "IPv4" && !address.internal)?.address;
+    if (!outside) return console.warn("SKIPPED the non-loopback half: this machine has no non-loopback IPv4 address");
+    // The same request (to an allowed name), from this machine's other address: as from anywhere outside, nothing is there.
+    const fromOutside = await new Promise<number>((resolve, reject) =>
+      http
+        .get({ host: outside, port: server.http!.port, path: "/connector/clients", headers: { host: new URL(server.base).host, authorization: `Bearer ${OWNER_PASSWORD}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on("error", reject),
+    );
+    expect(fromOutside).toBe(404);
+  });
+});
