@@ -50,6 +50,26 @@ describe("what a stranger can cost the connector's open routes", () => {
   });
 });
 
+describe("the connector door while its store is down", () => {
+  it("says so with 503 and what to do, and serves what needs no store", async () => {
+    const closed = await freePort();
+    const server = await startConnectorServer({ DATABASE_URL: `postgres://mcp:secret-pw@127.0.0.1:${closed}/mcp` });
+    const port = server.http!.port;
+    expect((await rawRequest(port, "GET", "/.well-known/oauth-protected-resource/connector/mcp")).status).toBe(200);
+    for (const [method, path, body] of [
+      ["GET", "/.well-known/oauth-authorization-server/connector", ""],
+      ["POST", "/connector/oauth/register", JSON.stringify({ redirect_uris: [REDIRECT_URI] })],
+      ["POST", "/connector/mcp", "{}"],
+    ] as const) {
+      const answer = await rawRequest(port, method, path, { ...JSON_HEADERS, accept: "application/json, text/event-stream", authorization: `Bearer ${"t".repeat(43)}` }, body);
+      expect(answer.status, path).toBe(503);
+      expect(answer.head).toMatch(/retry-after: 5/i);
+      expect(answer.body).not.toContain("secret-pw");
+    }
+    await server.shutdown("test over");
+  });
+});
+
 describe("the owner's list of connected clients", () => {
   let server: ConnectorServer;
   beforeAll(async () => {
