@@ -154,6 +154,8 @@ export class Connector {
     provider.on("grant.error", (_ctx: unknown, error: { error?: string; error_description?: string }) => this.event("token_refused", { error: error.error, reason: error.error_description }));
     provider.on("grant.revoked", (_ctx: unknown, grantId: string) => this.event("grant_revoked", { grantId }));
     provider.on("server_error", (_ctx: unknown, error: unknown) => this.deps.logger.error({ err: error }, "the connector's authorization server failed"));
+    // Koa's own: an error after the answer was sent (a body cut off at its cap). Logged here, not on the console.
+    (provider as unknown as NodeJS.EventEmitter).on("error", (error: unknown) => this.deps.logger.debug({ err: error }, "the connector's authorization server dropped a request"));
   }
 }
 

@@ -21,7 +21,8 @@ export async function serveOwner(req: IncomingMessage, res: ServerResponse, conn
   if (!verdict.ok && !verdict.wrong) return sendJson(res, 429, { error: "Too many wrong passwords; wait and try again." }, { "retry-after": String(Math.ceil(verdict.waitMs / 1000)) });
   if (!verdict.ok) return sendJson(res, 401, { error: "Send the owner password (CONNECTOR_OWNER_PASSWORD) as the bearer token." });
   if (req.method === "GET") return sendJson(res, 200, { clients: await connector.approvals.list() });
-  const body = await readJson(req);
+  const body = await readJson(req).catch(() => undefined);
+  if (res.headersSent) return;
   const id = typeof body?.revoke === "string" ? body.revoke : undefined;
   if (!id) return sendJson(res, 400, { error: 'Send {"revoke": "<client id or caller id>"}.' });
   const revoked = await connector.approvals.revoke(id);

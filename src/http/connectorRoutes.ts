@@ -114,7 +114,9 @@ async function approval({ req, res, target, address }: RouteRequest & { address:
   const uid = target.path.slice(connector.urls.approvePath.length);
   if (!INTERACTION_UID.test(uid)) return refuse(res, { status: 404, message: `Nothing is served at ${target.path}.` });
   if (req.method === "GET") return consent.show(req, res, uid, target.query, address);
-  const form = await readForm(req);
+  // A body cut off at the cap has been answered (413) already, and ends with the connection.
+  const form = await readForm(req).catch(() => undefined);
+  if (res.headersSent) return;
   if (!form) return refuse(res, { status: 415, message: "The approval form is sent as application/x-www-form-urlencoded." });
   await consent.submit(req, res, uid, target.query, form, address);
 }

@@ -1,4 +1,5 @@
 import http from "node:http";
+import net from "node:net";
 import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorizationUrl, type ConnectorServer, connect, FormBrowser, openApproval, OWNER_PASSWORD, pkce, REDIRECT_URI, register, startConnectorServer, STATIC_TOKEN } from "../support/oauth.js";
@@ -6,6 +7,25 @@ import { freePort } from "../support/ports.js";
 import { rawRequest } from "../support/rawHttp.js";
 
 const JSON_HEADERS = { "content-type": "application/json" };
+
+/** A POST whose body comes in chunks, with no length announced: the status line of the answer. */
+function chunkedPost(port: number, path: string, headers: Record<string, string>, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1", () => {
+      const head = [`POST ${path} HTTP/1.1`, "host: 127.0.0.1", "transfer-encoding: chunked", ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join("\r\n");
+      socket.write(`${head}\r\n\r\n`);
+      for (let i = 0; i < body.length; i += 1_000) {
+        const piece = body.slice(i, i + 1_000);
+        socket.write(`${Buffer.byteLength(piece).toString(16)}\r\n${piece}\r\n`);
+      }
+      socket.write("0\r\n\r\n");
+    });
+    let answer = "";
+    socket.on("data", (chunk: Buffer) => (answer += chunk.toString("latin1")));
+    socket.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" || error.code === "EPIPE" ? resolve(answer) : reject(error)));
+    socket.on("close", () => resolve(answer));
+  });
+}
 const FORM_HEADERS = { "content-type": "application/x-www-form-urlencoded" };
 
 describe("what a stranger can cost the connector's open routes", () => {
@@ -22,6 +42,14 @@ describe("what a stranger can cost the connector's open routes", () => {
     expect((await rawRequest(port, "POST", "/connector/oauth/register", JSON_HEADERS, big(17_000))).status).toBe(413);
     expect((await rawRequest(port, "POST", "/connector/oauth/token", FORM_HEADERS, `grant_type=${"x".repeat(9_000)}`)).status).toBe(413);
     expect((await rawRequest(port, "POST", "/connector/approve/some-uid", FORM_HEADERS, `csrf=${"x".repeat(9_000)}`)).status).toBe(413);
+  });
+
+  it("caps a body sent in chunks, with no length announced, as well", async () => {
+    for (const path of ["/connector/oauth/token", "/connector/approve/some-uid"]) {
+      const answer = await chunkedPost(port, path, FORM_HEADERS, `grant_type=${"x".repeat(20_000)}`);
+      expect(answer, path).toMatch(/^HTTP\/1\.1 413/);
+    }
+    expect(server.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
   });
 
   it("answers only to its own names, like every other route", async () => {
