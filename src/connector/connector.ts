@@ -133,7 +133,7 @@ export class Connector {
     const signing = JSON.parse(await this.approvals.key("signing-jwk", makeSigningKey)) as JWK;
     const cookie = await this.approvals.key("cookie-key", () => randomBytes(32).toString("base64url"));
     const formKey = Buffer.from(await this.approvals.key("form-key", () => randomBytes(32).toString("base64url")), "base64url");
-    const provider = createProvider({
+    const provider = await createProvider({
       urls: this.urls,
       records: this.records,
       keys: { signing, cookie },

@@ -1,5 +1,5 @@
-import type { JWK } from "oidc-provider";
-import Provider, { type Adapter, type AdapterPayload, type Configuration, errors, interactionPolicy, type KoaContextWithOIDC } from "oidc-provider";
+import type Provider from "oidc-provider";
+import type { Adapter, AdapterPayload, Configuration, JWK, KoaContextWithOIDC } from "oidc-provider";
 import type { OAuthRecords } from "../state/oauthRecords.js";
 import { errorHtml, pickLang } from "./page.js";
 
@@ -60,7 +60,9 @@ export type ProviderParts = {
  * metadata documents, one resource (the connector door), opaque access tokens, rotating refresh
  * tokens, and every request approved by the owner on this server's page.
  */
-export function createProvider(parts: ProviderParts): Provider {
+export async function createProvider(parts: ProviderParts): Promise<Provider> {
+  // Loaded on first use (about 250 ms and 45 MB): a server whose connector is off, or not yet used, does not pay for it.
+  const { default: Provider, errors, interactionPolicy } = await import("oidc-provider");
   const { urls, lifetimes } = parts;
   const provider = new Provider(urls.issuer, {
     adapter: (name: string) => new RecordsAdapter(name, parts.records),
@@ -100,7 +102,7 @@ export function createProvider(parts: ProviderParts): Provider {
     },
     ...(parts.fetch && { fetch: parts.fetch }),
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
-    interactions: { url: async (_ctx, interaction) => `${urls.approvePath}${interaction.uid}`, policy: ownerApprovesEveryRequest() },
+    interactions: { url: async (_ctx, interaction) => `${urls.approvePath}${interaction.uid}`, policy: ownerApprovesEveryRequest(interactionPolicy) },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
     expiresWithSession: async () => false,
     jwks: { keys: [parts.keys.signing] },
@@ -160,8 +162,7 @@ function lenientMetadata(_ctx: unknown, key: string, value: unknown, metadata: R
  * The default policy, with one more check first: a request goes on only with the owner's approval
  * from this very interaction. A browser session left from an earlier approval is not enough.
  */
-function ownerApprovesEveryRequest() {
-  const { Check, base } = interactionPolicy;
+function ownerApprovesEveryRequest({ Check, base }: typeof import("oidc-provider").interactionPolicy) {
   const policy = base();
   policy
     .get("login")!
