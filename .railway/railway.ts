@@ -31,6 +31,7 @@ const SET_BY_HAND = [
   "MCP_AUTH_TOKEN",
   "OPENAI_API_KEY",
   "METRICS_TOKEN",
+  "CONNECTOR_OWNER_PASSWORD",
   // everything else the server reads
   "PORT",
   "MCP_TRANSPORT",
@@ -79,6 +80,7 @@ const SET_BY_HAND = [
   "SHUTDOWN_TIMEOUT_MS",
   "DATA_DIR",
   "DATABASE_URL",
+  "PUBLIC_URL",
   "LOG_LEVEL",
 ] as const;
 

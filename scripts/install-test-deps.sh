@@ -8,6 +8,7 @@
 # What each one is for (a test that needs a missing one is skipped, with a warning naming this script):
 #   nginx   the round-robin load balancer in front of two replicas (test/scale/replicas.test.ts, sharedState.test.ts)
 #   pg_ctl  a throwaway PostgreSQL server per suite: the state store's second engine (test/state, test/e2e/state.test.ts)
+#   chromium  a real browser (headless, driven by playwright-core) fills in the connector's consent page (test/connector/browser.test.ts)
 set -eu
 
 # One "program package" pair per line: the program the tests look for, and the Debian package
@@ -15,6 +16,7 @@ set -eu
 NEEDS='
 nginx nginx
 pg_ctl postgresql-15
+chromium chromium
 '
 
 # has PROGRAM: on PATH, or in the sbin folders that a non-root PATH often lacks.

@@ -33,6 +33,8 @@ export type Config = {
   conversations: { ttlMs: number; maxTurns: number; maxBytes: number; maxBytesPerOwner: number };
   /** Durable state: PGlite under `dataDir`, or the PostgreSQL server at `databaseUrl` when set. */
   state: { dataDir: string; databaseUrl: string | undefined };
+  /** The connector door (OAuth on /connector/mcp): on when CONNECTOR_OWNER_PASSWORD is set, over HTTP. */
+  connector: { publicUrl: string; ownerPassword: string } | undefined;
   security: {
     authTokens: string[];
     allowUnauthenticated: boolean;
@@ -77,7 +79,32 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
       `HOST="${e.HOST}" listens beyond this machine, so MCP_AUTH_TOKEN is required: set it (e.g. to \`openssl rand -hex 32\`), bind HOST=127.0.0.1, or set MCP_ALLOW_UNAUTHENTICATED=true to run open on purpose`,
     ]);
   }
+  const problems = connectorProblems(e, transport);
+  if (problems.length > 0) throw new ConfigError(problems);
   return toConfig(e, transport);
+}
+
+/** Distinct characters a connector password needs besides its length, so "aaaa…" or "12121212…" is refused. */
+const MIN_PASSWORD_LENGTH = 16;
+const MIN_DISTINCT_CHARACTERS = 8;
+
+/** The connector's settings, checked only when CONNECTOR_OWNER_PASSWORD turns it on. */
+function connectorProblems(e: Env, transport: Config["transport"]): string[] {
+  const password = e.CONNECTOR_OWNER_PASSWORD;
+  if (password === undefined || transport !== "http") return [];
+  const problems: string[] = [];
+  if (!e.PUBLIC_URL) {
+    problems.push("CONNECTOR_OWNER_PASSWORD turns on the connector door (/connector/mcp), which needs PUBLIC_URL: set it to the address clients reach this server at, e.g. PUBLIC_URL=https://mcp-lab.fly.dev");
+  } else {
+    const url = new URL(e.PUBLIC_URL);
+    if (url.protocol !== "https:" && !isLoopbackHost(url.hostname)) problems.push(`PUBLIC_URL="${e.PUBLIC_URL}" must be an https:// address for the connector door (OAuth needs TLS); only a loopback address may use http://`);
+  }
+  if (password.length < MIN_PASSWORD_LENGTH || new Set(password).size < MIN_DISTINCT_CHARACTERS) {
+    problems.push(`CONNECTOR_OWNER_PASSWORD=(hidden) is too weak: use at least ${MIN_PASSWORD_LENGTH} characters with at least ${MIN_DISTINCT_CHARACTERS} different ones, e.g. from \`openssl rand -base64 24\``);
+  } else if (list(e.MCP_AUTH_TOKEN).includes(password) || e.METRICS_TOKEN === password) {
+    problems.push("CONNECTOR_OWNER_PASSWORD=(hidden) must differ from MCP_AUTH_TOKEN and METRICS_TOKEN: give the connector its own secret, e.g. from `openssl rand -base64 24`");
+  }
+  return problems;
 }
 
 function parseEnv(env: NodeJS.ProcessEnv): Env {
@@ -128,11 +155,13 @@ function toConfig(e: Env, transport: Config["transport"]): Config {
     progressIntervalMs: e.PROGRESS_INTERVAL_MS,
     conversations: { ttlMs: e.CONVERSATION_TTL_MS, maxTurns: e.CONVERSATION_MAX_TURNS, maxBytes: e.CONVERSATION_MAX_BYTES, maxBytesPerOwner: Math.min(e.CONVERSATION_MAX_BYTES_PER_TOKEN, e.CONVERSATION_MAX_BYTES) },
     state: { dataDir: resolve(e.DATA_DIR), databaseUrl: e.DATABASE_URL },
+    connector: e.CONNECTOR_OWNER_PASSWORD && e.PUBLIC_URL && transport === "http" ? { publicUrl: e.PUBLIC_URL, ownerPassword: e.CONNECTOR_OWNER_PASSWORD } : undefined,
     security: {
       authTokens: list(e.MCP_AUTH_TOKEN),
       allowUnauthenticated: e.MCP_ALLOW_UNAUTHENTICATED,
       metricsToken: e.METRICS_TOKEN || undefined,
-      allowedHosts: list(e.ALLOWED_HOSTS).map((host) => host.toLowerCase()),
+      // The public address is one of the server's own names.
+      allowedHosts: [...list(e.ALLOWED_HOSTS), ...(e.PUBLIC_URL ? [new URL(e.PUBLIC_URL).hostname] : [])].map((host) => host.toLowerCase()),
       allowedOrigins: list(e.ALLOWED_ORIGINS).map((origin) => origin.toLowerCase().replace(/\/+$/, "")),
       maxBodyBytes: e.MAX_BODY_BYTES,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,

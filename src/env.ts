@@ -47,7 +47,7 @@ const flag = z
 
 const boolean = (fallback: boolean) => flag.default(fallback);
 
-export const SECRET_VARIABLES = new Set(["OPENAI_API_KEY", "MCP_AUTH_TOKEN", "METRICS_TOKEN", "DATABASE_URL"]);
+export const SECRET_VARIABLES = new Set(["OPENAI_API_KEY", "MCP_AUTH_TOKEN", "METRICS_TOKEN", "DATABASE_URL", "CONNECTOR_OWNER_PASSWORD"]);
 
 export const envSchema = z.object({
   PORT: integer(0, 65535, 8080),
@@ -130,6 +130,22 @@ export const envSchema = z.object({
       }
     }, "a postgres:// or postgresql:// URL with a host, e.g. postgres://user:password@db.example.com:5432/mcp_lab")
     .optional(),
+  /** The address clients reach this server at (the connector writes absolute URLs with it). */
+  PUBLIC_URL: z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return ["http:", "https:"].includes(url.protocol) && url.pathname.replace(/\/+$/, "") === "" && !url.search && !url.hash && !url.username && !url.password;
+      } catch {
+        return false;
+      }
+    }, "the server's public address without a path, e.g. https://mcp-lab.fly.dev")
+    .transform((value) => new URL(value).origin)
+    .optional(),
+  /** Turns on the connector door (/connector/mcp, OAuth); the owner types it to approve a client. */
+  CONNECTOR_OWNER_PASSWORD: optionalText,
 });
 
 export type Env = z.infer<typeof envSchema>;

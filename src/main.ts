@@ -9,7 +9,7 @@ import { requestScope } from "./lifecycle.js";
 import type { Logger } from "./logger.js";
 import { createMcpServer } from "./mcp/server.js";
 import { startHttpTransports, type HttpListener } from "./mcp/startHttp.js";
-import { createServices, type Services } from "./services/services.js";
+import { createServices, type Seams, type Services } from "./services/services.js";
 import { warmModels } from "./services/warmup.js";
 import { createTools } from "./tools/index.js";
 
@@ -22,9 +22,9 @@ export type RunningServer = {
 };
 
 /** Wires the parts together and starts serving, over HTTP or stdio as configured. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, seams: Seams = {}): Promise<RunningServer> {
   if (!config.state.databaseUrl) await ensureWritable(config.state.dataDir);
-  const services = createServices(config, logger);
+  const services = createServices(config, logger, seams);
   const { metrics, inFlight, stopping, sessions } = services;
   const mcp = createMcpServer(createTools(config, services), { logger, metrics, inFlight, stopping: stopping.signal, progressIntervalMs: config.progressIntervalMs });
   const state: DoorState = { draining: false };
@@ -78,10 +78,11 @@ async function startHttp(config: Config, logger: Logger, services: Services, mcp
     port: config.port,
     stateless: config.stateless,
     sockets: { maxConnections: config.security.maxConnections, headersTimeoutMs: 20_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000 },
-    front: createFrontDoor({ config, metrics: services.metrics, sseStreams: services.sseStreams, sessions, readiness, state }),
+    front: createFrontDoor({ config, metrics: services.metrics, sseStreams: services.sseStreams, sessions, readiness, state, connector: services.connector }),
     onError: (error) => logger.error({ err: error }, "request failed in the front door"),
   });
   logger.info({ host: config.host, port: listener.port, stateless: config.stateless }, "serving MCP on /mcp (streamable HTTP) and /sse (legacy SSE)");
+  if (services.connector) logger.info({ resource: services.connector.urls.resource }, "the connector door is on: OAuth clients connect at /connector/mcp");
   return listener;
 }
 

@@ -2,6 +2,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 
 const MAX_MODEL_LABELS = 64;
 
+/** What the connector door's authorization server did: a fixed set, so no caller grows the series. */
+export type ConnectorEvent = "registered" | "approved" | "denied" | "password_refused" | "token_issued" | "refreshed" | "token_refused" | "grant_revoked" | "access_refused";
+
 export type CallSample = { tool: string; provider?: string; model?: string; outcome: string; seconds: number };
 
 /** Prometheus metrics (prom-client), one registry per server so tests can run several. */
@@ -26,6 +29,7 @@ export class Metrics {
   private readonly retries = new Counter({ name: "llm_retries_total", help: "Provider calls retried", labelNames: ["provider"], registers: [this.registry] });
   private readonly tokens = new Counter({ name: "llm_tokens_total", help: "Tokens in (prompt) and out (completion)", labelNames: ["provider", "direction"], registers: [this.registry] });
   private readonly httpRefusals = new Counter({ name: "http_refused_requests_total", help: "Requests refused before MCP, by status", labelNames: ["status"], registers: [this.registry] });
+  private readonly connectorEvents = new Counter({ name: "connector_events_total", help: "The connector door's OAuth events (registrations, approvals, tokens, refusals)", labelNames: ["event"], registers: [this.registry] });
 
   private readonly modelLabels = new Set<string>();
 
@@ -93,6 +97,10 @@ export class Metrics {
 
   retry(provider: string): void {
     this.retries.inc({ provider });
+  }
+
+  connectorEvent(event: ConnectorEvent): void {
+    this.connectorEvents.inc({ event });
   }
 
   refused(status: number): void {

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Connector } from "../connector/connector.js";
 import type { Metrics } from "../metrics.js";
+import { connectorRoutes } from "./connectorRoutes.js";
 import { Guard, clientAddress } from "./guard.js";
 import { mcpRoutes, type McpRouteParts } from "./mcpRoutes.js";
 import { health, type ReadinessProbe } from "./probes.js";
@@ -10,7 +12,7 @@ import { canonicalTarget } from "./target.js";
 
 export type DoorState = { draining: boolean };
 
-export type FrontDoorParts = McpRouteParts & { metrics: Metrics; readiness: ReadinessProbe };
+export type FrontDoorParts = McpRouteParts & { metrics: Metrics; readiness: ReadinessProbe; connector?: Connector };
 
 export type FrontDoor = (req: IncomingMessage, res: ServerResponse, next: () => void) => Promise<void>;
 
@@ -39,12 +41,13 @@ export function createFrontDoor(parts: FrontDoorParts): FrontDoor {
     const method = req.method ?? "GET";
     const allowed = route?.methods.includes(method) ?? false;
     if (route?.access === "open" && allowed) return route.serve({ req, res, target, next });
+    if (route?.access === "guarded" && route.upstreamPath) req.url = `${route.upstreamPath}${target.query ? `?${target.query}` : ""}`;
     if (method === "OPTIONS" && route?.access === "guarded" && route.preflight) {
       // A browser's CORS preflight carries no token: the Host/Origin check, then fastmcp's answer.
       const refusal = checkHostAndOrigin(req, config.security);
       return refusal ? refuse(res, refusal) : next();
     }
-    const verdict = guard.check(req, route?.access === "guarded" ? route.tokens : undefined);
+    const verdict = route?.access === "guarded" && route.guard ? await route.guard(req) : guard.check(req, route?.access === "guarded" ? route.tokens : undefined);
     if ("refusal" in verdict) return refuse(res, verdict.refusal);
     if (!route) return refuse(res, { status: 404, message: `Nothing is served at ${target.path}.` });
     if (!allowed || route.access !== "guarded") return refuse(res, { status: 405, message: `${method} is not allowed on ${target.path}.`, headers: { allow: route.methods.join(", ") } });
@@ -55,7 +58,11 @@ export function createFrontDoor(parts: FrontDoorParts): FrontDoor {
 function serverRoutes(parts: FrontDoorParts, guard: Guard, refuse: Refuse): RouteTable {
   const { config, metrics, readiness, state } = parts;
   const security = config.security;
-  return mcpRoutes(parts, refuse)
+  const routes = mcpRoutes(parts, refuse);
+  // The connector door and its authorization server, when on: exact paths, so the 404 below still
+  // answers every other /.well-known/ path (the static door's clients keep to their token).
+  if (parts.connector) routes.merge(connectorRoutes(parts.connector, parts, refuse));
+  return routes
     .add("/health", { methods: ["GET", "HEAD"], access: "open", serve: ({ res }) => health(res) })
     .add("/ready", {
       methods: ["GET", "HEAD"],

@@ -23,7 +23,8 @@ export function mcpRoutes(parts: McpRouteParts, refuse: Refuse): RouteTable {
     .add("/messages", { methods: ["POST"], access: "guarded", preflight: true, serve });
 }
 
-function guardMcp({ req, res, target, next, caller }: RouteRequest & { caller: Caller }, parts: McpRouteParts, refuse: Refuse): void {
+/** An MCP request whose caller is known, on its way to fastmcp (exported for the connector door, served as /mcp). */
+export function guardMcp({ req, res, target, next, caller }: RouteRequest & { caller: Caller }, parts: McpRouteParts, refuse: Refuse): void {
   const { maxBodyBytes } = parts.config.security;
   if (req.method === "POST" && Number(req.headers["content-length"] ?? 0) > maxBodyBytes) {
     refuse(res, bodyTooLarge(maxBodyBytes));

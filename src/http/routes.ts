@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Caller } from "../caller.js";
+import type { Verdict } from "./guard.js";
 import type { Target } from "./target.js";
 
 /** One request, as a route sees it: the path already canonical, the caller already checked (for guarded routes). */
@@ -9,10 +10,20 @@ export type Route =
   /** Answered to anyone (probes, public metadata). */
   | { methods: readonly string[]; access: "open"; serve(request: RouteRequest): void | Promise<void> }
   /**
-   * Behind the guard: `tokens` are the bearer tokens this route takes (default: MCP_AUTH_TOKEN's);
-   * `preflight` lets a browser's CORS preflight (which carries no token) through to `next`.
+   * Behind the guard: `tokens` are the bearer tokens this route takes (default: MCP_AUTH_TOKEN's),
+   * or `guard` checks the request instead of the static-token guard (the connector door's access
+   * tokens); `preflight` lets a browser's CORS preflight (which carries no token) through to `next`;
+   * `upstreamPath` is the path fastmcp serves the route at (the request is handed over as that).
    */
-  | { methods: readonly string[]; access: "guarded"; tokens?: string[]; preflight?: boolean; serve(request: RouteRequest & { caller: Caller }): void | Promise<void> };
+  | {
+      methods: readonly string[];
+      access: "guarded";
+      tokens?: string[];
+      guard?: (req: IncomingMessage) => Promise<Verdict>;
+      preflight?: boolean;
+      upstreamPath?: string;
+      serve(request: RouteRequest & { caller: Caller }): void | Promise<void>;
+    };
 
 /** Routes by exact path, plus prefixes (a path under `/.well-known/`, say) for families of paths. */
 export class RouteTable {
@@ -22,6 +33,13 @@ export class RouteTable {
   add(path: string, route: Route): this {
     if (path.endsWith("/")) this.prefixes.push([path, route]);
     else this.exact.set(path, route);
+    return this;
+  }
+
+  /** Adds every route of another table (its exact paths, then its prefixes, in its order). */
+  merge(other: RouteTable): this {
+    for (const [path, route] of other.exact) this.exact.set(path, route);
+    this.prefixes.push(...other.prefixes);
     return this;
   }
 

@@ -1,4 +1,5 @@
 import type { Config } from "../config.js";
+import { Connector, type ConnectorDeps } from "../connector/connector.js";
 import { SessionRegistry } from "../http/sessions.js";
 import { InFlight, StreamCounter } from "../lifecycle.js";
 import type { Logger } from "../logger.js";
@@ -36,9 +37,14 @@ export type Services = {
   /** Open MCP sessions of the HTTP transports, and how many are legacy SSE streams. */
   sessions: SessionRegistry;
   sseStreams: StreamCounter;
+  /** The connector door's authorization server, when CONNECTOR_OWNER_PASSWORD turns it on. */
+  connector: Connector | undefined;
 };
 
-export function createServices(config: Config, logger: Logger): Services {
+/** What a test may put in place of the real thing: where the connector fetches client metadata documents. */
+export type Seams = { connectorFetch?: ConnectorDeps["fetch"] };
+
+export function createServices(config: Config, logger: Logger, seams: Seams = {}): Services {
   registerSecrets([config.openai.apiKey, ...config.security.authTokens, config.security.metricsToken, passwordOf(config.state.databaseUrl)]);
   const providerHttp = createHttpClient({ connectTimeoutMs: config.timeouts.connectMs });
   const { firstTokenMs, idleMs, totalMs } = config.timeouts;
@@ -71,7 +77,8 @@ export function createServices(config: Config, logger: Logger): Services {
   });
   const state = new StateStore({ ...config.state, onPoolError: (error) => logger.warn({ err: error }, "the database connection failed; queries retry on their own") });
   const conversations = new ConversationStore(state, config.conversations);
-  return { ollama, router, gateway, limiters, catalog, state, conversations, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams };
+  const connector = config.connector && new Connector(config.connector, { state, logger, metrics, fetch: seams.connectorFetch });
+  return { ollama, router, gateway, limiters, catalog, state, conversations, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams, connector };
 }
 
 function createMetrics(config: Config, parts: Pick<Services, "limiters" | "catalog" | "sessions" | "sseStreams">): Metrics {

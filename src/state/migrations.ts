@@ -24,6 +24,46 @@ export const MIGRATIONS: Migration[] = [
       create index conversations_expires on conversations (expires_at);
     `,
   },
+  {
+    version: 4,
+    name: "connector (OAuth)",
+    // What the embedded authorization server keeps (oidc-provider's models): clients, grants,
+    // codes, tokens, interactions, sessions. `id_hash` is the SHA-256 of the model's id: for codes
+    // and tokens the id is the credential itself, so it is never stored. The owner's approvals and
+    // the server's own keys (signing key, cookie and form keys) sit beside them.
+    sql: `
+      create table oauth_records (
+        kind text not null,
+        id_hash text not null,
+        payload jsonb not null,
+        client_id text,
+        grant_id text,
+        session_uid text,
+        expires_at timestamptz,
+        consumed_at timestamptz,
+        created_at timestamptz not null,
+        primary key (kind, id_hash)
+      );
+      create index oauth_records_grant on oauth_records (grant_id);
+      create index oauth_records_client on oauth_records (client_id);
+      create index oauth_records_session_uid on oauth_records (session_uid);
+      create index oauth_records_expires on oauth_records (expires_at);
+      create index oauth_records_kind_created on oauth_records (kind, created_at);
+      create table oauth_approvals (
+        client_id text primary key,
+        client_name text not null,
+        redirect_uris jsonb not null,
+        via text not null,
+        first_approved_at timestamptz not null,
+        last_approved_at timestamptz not null
+      );
+      create table oauth_keys (
+        name text primary key,
+        value text not null,
+        created_at timestamptz not null
+      );
+    `,
+  },
 ];
 
 /** Any 64-bit number: the advisory lock that lets one replica at a time migrate. */

@@ -5,13 +5,14 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/main.js";
+import type { Seams } from "../../src/services/services.js";
 import { OllamaStandIn } from "./ollamaStandIn.js";
 import { freshDataDir, removeDataDir } from "./state.js";
 
 export type TestServer = RunningServer & { url: string; logs: Array<Record<string, unknown>> };
 
 /** Starts the real server in-process on a free loopback port, with its JSON log lines captured. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, seams: Seams = {}): Promise<TestServer> {
   const ownDataDir = env.DATA_DIR || env.DATABASE_URL ? undefined : await freshDataDir();
   const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", ...(ownDataDir && { DATA_DIR: ownDataDir }), ...env });
   const logs: Array<Record<string, unknown>> = [];
@@ -21,7 +22,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       done();
     },
   });
-  const running = await startServer(config, createLogger(config.logLevel, sink));
+  const running = await startServer(config, createLogger(config.logLevel, sink), seams);
   const shutdown = running.shutdown;
   const stop = async (reason: string) => {
     await shutdown(reason);
