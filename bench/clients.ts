@@ -6,12 +6,8 @@ import { nowMs } from "./stats.js";
 /** One timed call: wall time, and when the first progress notification / first token arrived. */
 export type Sample = { ms: number; startedAt: number; firstAt: number | undefined; ok: boolean; completionTokens?: number };
 
-/**
- * direct: straight to the provider; proxy: through a bare HTTP pass-through; mcp, sse: ask_llm
- * through the gateway; mcpPreview: ask_llm over /mcp through a second gateway that previews a
- * proposed change (bench/preview/).
- */
-export type Path = "direct" | "proxy" | "mcp" | "sse" | "mcpPreview";
+/** direct: straight to the provider; proxy: through a bare HTTP pass-through; mcp, sse: ask_llm through the gateway. */
+export type Path = "direct" | "proxy" | "mcp" | "sse";
 
 export type Caller = { call(prompt: string, args?: Record<string, unknown>): Promise<Sample>; close(): Promise<void> };
 
@@ -91,12 +87,10 @@ export type Target = {
   gatewayPid: number;
   providerPid: number;
   proxy?: { url: string; pid: number };
-  preview?: { url: string; pid: number };
 };
 
 export async function callerFor(path: Path, target: Target): Promise<Caller> {
   if (path === "direct") return directCaller(target.provider, target.model);
   if (path === "proxy") return directCaller(target.proxy!.url, target.model);
-  if (path === "mcpPreview") return mcpCaller(target.preview!.url, "mcp", target.model);
   return mcpCaller(target.gateway, path, target.model);
 }

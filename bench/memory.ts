@@ -21,8 +21,6 @@ export type MemoryResult = {
   sessionsPerSecond: number;
   /** The server's own mcp_open_sessions gauge (/metrics) with the 1,000 open, and after the churn. */
   openSessionsReported: { with1000Open: number; afterChurn: number };
-  /** Lines the server wrote to stderr outside its JSON log (dependencies printing directly) over the whole run. */
-  rawStderrLines: number;
 };
 
 async function openSessionsGauge(baseUrl: string): Promise<number> {
@@ -93,7 +91,7 @@ export async function runMemory(providerUrl: string, churn = 10_000, withImageFl
     const after10000SettledBytes = await settledRss(gateway.pid, SETTLE_MS);
     const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
     log(`  memory${withImageFlags ? "" : " (without the image's node flags)"}: idle ${mb(idleBytes)} MB (this one ${mb(churnedGatewayIdleBytes)} MB), 1000 open ${mb(with1000OpenBytes)} MB, after ${churn} ${mb(after10000OpenedClosedBytes)} MB, settled ${mb(after10000SettledBytes)} MB`);
-    return { bareNodeBytes, fastmcpImportBytes, importWithFastmcpBytes, idleBytes, churnedGatewayIdleBytes, with1000OpenBytes, after1000ClosedBytes, after10000OpenedClosedBytes, after10000SettledBytes, sessionsPerSecond, openSessionsReported, rawStderrLines: gateway.rawStderrLines() };
+    return { bareNodeBytes, fastmcpImportBytes, importWithFastmcpBytes, idleBytes, churnedGatewayIdleBytes, with1000OpenBytes, after1000ClosedBytes, after10000OpenedClosedBytes, after10000SettledBytes, sessionsPerSecond, openSessionsReported };
   } finally {
     await gateway.stop();
   }

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs, sleep } from "./stats.js";
 import { freePort } from "../test/support/ports.js";
@@ -20,12 +19,6 @@ export function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once("exit", () => children.delete(child));
   return child;
-}
-
-/** True while the installed fastmcp still waits `await delay(1)` after every tool call (the "fastmcp tool delay" change not applied). */
-export function fastmcpHasToolDelay(): boolean {
-  const dist = dirname(fileURLToPath(import.meta.resolve("fastmcp")));
-  return readdirSync(dist).some((file) => file.endsWith(".js") && readFileSync(join(dist, file), "utf8").includes("await delay(1);"));
 }
 
 /** The node flags the image starts the server with: what the Dockerfile's CMD puts between `node` and `dist/index.js`. */
@@ -75,8 +68,7 @@ export function gatewayEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-/** rawStderrLines: lines the server wrote to stderr that are not JSON log lines (dependencies printing directly). */
-export type Gateway = { url: string; pid: number; child: ChildProcess; rawStderrLines(): number; stop(): Promise<void> };
+export type Gateway = { url: string; pid: number; child: ChildProcess; stop(): Promise<void> };
 
 export async function waitHealthy(url: string, timeoutMs = 15_000): Promise<void> {
   const deadline = nowMs() + timeoutMs;
@@ -93,18 +85,15 @@ export async function startGateway(extra: Record<string, string>, nodeArgs: stri
   const port = await freePort();
   const child = track(spawn(process.execPath, [...nodeArgs, ...serverEntry(withImageFlags).args], { cwd: tmpdir(), env: gatewayEnv({ PORT: String(port), ...extra }), stdio: ["ignore", "ignore", "pipe"] }));
   let stderr = "";
-  let raw = 0;
   child.stderr!.on("data", (chunk: Buffer) => {
-    const text = chunk.toString("utf8");
-    raw += text.split("\n").filter((line) => line.trim() && !line.startsWith("{")).length;
-    stderr = (stderr + text).slice(-4000);
+    stderr = (stderr + chunk.toString("utf8")).slice(-4000);
   });
   const url = `http://127.0.0.1:${port}`;
   await Promise.race([
     waitHealthy(url),
     new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`gateway exited (${code}): ${stderr}`)))),
   ]);
-  return { url, pid: child.pid!, child, rawStderrLines: () => raw, stop: () => stopChild(child) };
+  return { url, pid: child.pid!, child, stop: () => stopChild(child) };
 }
 
 export async function stopChild(child: ChildProcess): Promise<void> {

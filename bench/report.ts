@@ -1,5 +1,4 @@
 import type { Path } from "./clients.js";
-import { findings, proposals } from "./findings.js";
 import { SETTLE_MS } from "./memory.js";
 import type { LevelResult } from "./overhead.js";
 import type { BenchResults } from "./results.js";
@@ -13,7 +12,6 @@ const NAMES: Record<Path, string> = {
   proxy: "bare pass-through (floor)",
   mcp: "gateway /mcp",
   sse: "gateway /sse",
-  mcpPreview: "gateway /mcp, fastmcp change previewed",
 };
 const perSecond = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
 
@@ -32,7 +30,7 @@ function header(r: BenchResults): string {
 
 function summary(r: BenchResults): string {
   const rows = verdicts(r).map((v) => [v.what, v.target, v.measured, v.pass ? "PASS" : "**MISS**"]);
-  return ["## Targets", "", table(["target", "goal", "measured", ""], rows), "", "Every MISS is explained under [Misses: causes and what remains](#misses-causes-and-what-remains)."].join("\n");
+  return ["## Targets", "", table(["target", "goal", "measured", ""], rows)].join("\n");
 }
 
 function reproduce(r: BenchResults): string {
@@ -88,10 +86,8 @@ function timelineTable(level: LevelResult | undefined): string {
 }
 
 function overhead(r: BenchResults): string {
-  const previewed = r.overhead.some((l) => l.paths.mcpPreview);
   const note = [
     "*bare pass-through (floor)*: the same direct request through bench/passThrough.ts, a node:http process that only pipes bytes to the provider — what any process in the middle costs on this machine.",
-    ...(previewed ? ["*gateway /mcp, fastmcp change previewed*: a second gateway, started with `--import ./bench/preview/fastmcp-no-tool-delay.mjs`, which applies at run time the change proposed for patches/fastmcp@4.20.16.patch (**fastmcp tool delay**); the shipped server does not load it."] : []),
     "*added* = gateway percentile minus direct percentile, each over its own samples; within noise it can come out negative.",
     "*CPU ms per call*: middle = the gateway (or the pass-through), client = the bench process, provider = the stand-in. At concurrency 1 every process sleeps between tokens (1 ms apart) and pays a wake-up for each, so its CPU per call is several times the steady-state figure at 64, the direct path's included.",
   ];
@@ -100,7 +96,7 @@ function overhead(r: BenchResults): string {
 
 function streaming(r: BenchResults): string {
   const c1 = r.overhead.find((l) => l.concurrency === 1);
-  const rows = (["direct", "proxy", "mcp", "sse", "mcpPreview"] as const).flatMap((path) => {
+  const rows = (["direct", "proxy", "mcp", "sse"] as const).flatMap((path) => {
     const t = c1?.paths[path]?.timeline?.firstAfterProviderMs;
     return t ? [[NAMES[path], path === "direct" || path === "proxy" ? "first token chunk" : "first notifications/progress", t.p50, t.p95, t.p99]] : [];
   });
@@ -133,8 +129,6 @@ function initializeSection(r: BenchResults): string {
       ["connect + tools/list, stateful", ...pct(i.handshake.stateful)],
       ["connect + tools/list, stateless", ...pct(i.handshake.stateless)],
     ]),
-    "",
-    "fastmcp 4.20.16 spends ~1 s of every stateful `initialize` polling for client capabilities (10 × 100 ms, fastmcp issue #142); our patch (patches/fastmcp@4.20.16.patch) finishes the session setup when the client's `initialized` arrives instead, which is why the stateful numbers — the handshake included — are in milliseconds.",
   ].join("\n");
 }
 
@@ -177,7 +171,7 @@ function memory(r: BenchResults): string {
       row(`gateway, idle ${SETTLE_MS / 1000} s after that`, m.after10000SettledBytes, p.after10000SettledBytes),
     ]),
     "",
-    `The server's own mcp_open_sessions gauge read ${m.openSessionsReported.with1000Open} with the 1,000 open and ${m.openSessionsReported.afterChurn} after the churn: every session was closed. Sessions opened and closed per second during the churn: ${m.sessionsPerSecond} (${p.sessionsPerSecond} without the flags). What our dependencies would add on top of fastmcp, each imported alone with it: ${deps} (the openai SDK is only imported on the first cloud call).`,
+    `The server's own mcp_open_sessions gauge read ${m.openSessionsReported.with1000Open} with the 1,000 open and ${m.openSessionsReported.afterChurn} after the churn. Sessions opened and closed per second during the churn: ${m.sessionsPerSecond} (${p.sessionsPerSecond} without the flags). RSS of a \`node\` importing fastmcp and one more dependency, minus fastmcp alone: ${deps}.`,
   ].join("\n");
 }
 
@@ -202,6 +196,6 @@ function models(r: BenchResults): string {
 }
 
 export function renderReport(r: BenchResults): string {
-  const parts = [header(r), summary(r), reproduce(r), overhead(r), streaming(r), initializeSection(r), coldStartSection(r), memory(r), container(r), models(r), findings(r), proposals(r)];
+  const parts = [header(r), summary(r), reproduce(r), overhead(r), streaming(r), initializeSection(r), coldStartSection(r), memory(r), container(r), models(r)];
   return `${parts.filter(Boolean).join("\n\n")}\n`;
 }

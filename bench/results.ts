@@ -1,4 +1,3 @@
-import type { Applied } from "./applied.js";
 import type { ColdStartResult } from "./coldStart.js";
 import type { ContainerResult } from "./container.js";
 import type { InitializeResult } from "./initialize.js";
@@ -17,8 +16,6 @@ export type BenchResults = {
     gatewayEntry: string;
     gatewayEnv: Record<string, string>;
     quick: boolean;
-    /** Whether the installed fastmcp still waits 1 ms after every tool call (then the preview gateway runs too). */
-    fastmcpToolDelay: boolean;
     durationSeconds?: number;
   };
   overhead: LevelResult[];
@@ -31,8 +28,6 @@ export type BenchResults = {
   memoryWithoutFlags: MemoryResult & { flags: string[] };
   container: ContainerResult;
   ollama: OllamaResult;
-  /** Which of the proposed changes the measured tree already has. */
-  applied: Applied;
 };
 
 export type Verdict = { id: string; what: string; target: string; measured: string; pass: boolean };

@@ -2,7 +2,6 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import type { Path, Target } from "./clients.js";
-import { detectApplied } from "./applied.js";
 import { runColdStart } from "./coldStart.js";
 import { runContainer } from "./container.js";
 import { runInitialize } from "./initialize.js";
@@ -10,7 +9,7 @@ import { runLongAnswers } from "./longAnswer.js";
 import { runMemory } from "./memory.js";
 import { runOllama } from "./ollama.js";
 import { runLevel, type Level, type LevelResult } from "./overhead.js";
-import { fastmcpHasToolDelay, gatewayEnv, IMAGE_NODE_ARGS, ROOT, serverEntry, startGateway, startPassThrough, startStandIn, type Gateway } from "./procs.js";
+import { gatewayEnv, IMAGE_NODE_ARGS, ROOT, serverEntry, startGateway, startPassThrough, startStandIn } from "./procs.js";
 import { runProviderClient } from "./providerClient.js";
 import { renderReport } from "./report.js";
 import type { BenchResults } from "./results.js";
@@ -26,7 +25,6 @@ import { log } from "./stats.js";
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
 const STAND_IN: StandInOptions = { firstTokenMs: 20, tokens: 10, tokenMs: 1 };
-const PREVIEW_ARGS = ["--import", `${ROOT}bench/preview/fastmcp-no-tool-delay.mjs`];
 
 const plan = quick
   ? { levels: [lv(1, 2, 30), lv(16, 2, 64), lv(64, 2, 256)], long: [250, 1000], init: 50, cold: 3, churn: 2000, provider: [2, 100] }
@@ -69,21 +67,15 @@ async function levels(list: Level[], paths: Path[], target: Target, label: strin
   return out;
 }
 
-/**
- * The gateway and the bare pass-through side by side; while the installed fastmcp still waits
- * 1 ms after every tool call, also a second gateway previewing the proposed change.
- */
-async function gatewaySections(providerUrl: string, providerPid: number, withPreview: boolean) {
+/** The gateway and the bare pass-through side by side, against the same stand-in. */
+async function gatewaySections(providerUrl: string, providerPid: number) {
   const gateway = await startGateway({ OLLAMA_BASE_URL: providerUrl });
   const started: Array<{ stop(): Promise<void> }> = [gateway];
   try {
     const proxy = await startPassThrough(providerUrl);
     started.push(proxy);
-    const preview: Gateway | undefined = withPreview ? await startGateway({ OLLAMA_BASE_URL: providerUrl }, PREVIEW_ARGS) : undefined;
-    if (preview) started.push(preview);
     const target: Target = { gateway: gateway.url, provider: providerUrl, model: benchModel(STAND_IN), gatewayPid: gateway.pid, providerPid, proxy: { url: proxy.url, pid: proxy.pid } };
-    if (preview) target.preview = { url: preview.url, pid: preview.pid };
-    const paths: Path[] = ["direct", "proxy", "mcp", "sse", ...(preview ? (["mcpPreview"] as const) : [])];
+    const paths: Path[] = ["direct", "proxy", "mcp", "sse"];
     log(`gateway overhead (${paths.join(", ")}; concurrency 1, 16, 64)...`);
     const overhead = await levels(plan.levels, paths, target, "");
     log("long answers...");
@@ -97,12 +89,11 @@ async function gatewaySections(providerUrl: string, providerPid: number, withPre
 async function main(): Promise<void> {
   const started = performance.now();
   build();
-  const fastmcpToolDelay = fastmcpHasToolDelay();
   const standIn = await startStandIn(STAND_IN);
   try {
     log("provider client (openai SDK vs undici.request)...");
     const providerClient = await runProviderClient(standIn.url, plan.provider[0], plan.provider[1]);
-    const { overhead, longAnswers } = await gatewaySections(standIn.url, standIn.pid, fastmcpToolDelay);
+    const { overhead, longAnswers } = await gatewaySections(standIn.url, standIn.pid);
     log("initialize...");
     const initialize = await runInitialize(standIn.url, plan.init);
     log("cold start...");
@@ -117,9 +108,8 @@ async function main(): Promise<void> {
     const { PATH: _p, HOME: _h, ...env } = gatewayEnv({});
     const results: BenchResults = {
       machine: machine(),
-      settings: { standIn: STAND_IN, gatewayEntry: serverEntry().kind, gatewayEnv: env as Record<string, string>, quick, fastmcpToolDelay, durationSeconds: Math.round((performance.now() - started) / 1000) },
+      settings: { standIn: STAND_IN, gatewayEntry: serverEntry().kind, gatewayEnv: env as Record<string, string>, quick, durationSeconds: Math.round((performance.now() - started) / 1000) },
       overhead, providerClient, longAnswers, initialize, coldStart, memory, memoryWithoutFlags, container, ollama,
-      applied: detectApplied(fastmcpToolDelay, longAnswers, memory),
     };
     writeFileSync(`${ROOT}BENCHMARKS.json`, `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(`${ROOT}BENCHMARKS.md`, renderReport(results));
