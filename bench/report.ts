@@ -47,8 +47,8 @@ function reproduce(r: BenchResults): string {
     "```",
     "",
     `The gateway under test is the real server in its own process, started as the image starts it: \`${r.settings.gatewayEntry}\` with ${env}, on a free loopback port.`,
-    `The provider is bench/standIn.ts, also its own process: OpenAI-style streamed /v1/chat/completions, first token after ${r.settings.standIn.firstTokenMs} ms, then ${r.settings.standIn.tokens} tokens ${r.settings.standIn.tokenMs} ms apart.`,
-    "The client is the official MCP SDK (`@modelcontextprotocol/sdk`) in the bench process, one session per concurrent caller, sending a progress token; the direct call is the same streamed request the gateway sends, made with the same HTTP client (Node's fetch), its SSE events parsed.",
+    `The provider is bench/standIn.ts, also its own process, speaking Ollama's native API: POST /api/chat streamed as NDJSON, first token after ${r.settings.standIn.firstTokenMs} ms, then ${r.settings.standIn.tokens} tokens ${r.settings.standIn.tokenMs} ms apart, then the \`done\` line with the counts.`,
+    "The client is the official MCP SDK (`@modelcontextprotocol/sdk`) in the bench process, one session per concurrent caller, sending a progress token; the direct call is the request the gateway sends to Ollama (POST /api/chat with model, messages and stream: true) sent straight to the stand-in with the HTTP client the SDK uses (Node's fetch), its NDJSON lines parsed.",
   ].join("\n");
 }
 
@@ -189,7 +189,7 @@ function models(r: BenchResults): string {
   return [
     "## 7. Models on a real Ollama",
     "",
-    `Ollama ${o.version} at ${o.baseUrl}. Load time: Ollama's load_duration after an unload; then alternating direct (/v1/chat/completions) and gateway (ask_llm over /mcp) calls, max_tokens 64, temperature 0; medians. First token counts reasoning tokens too.`,
+    `Ollama ${o.version} at ${o.baseUrl}. Load time: Ollama's load_duration after an unload; then alternating direct (/api/chat, the request the gateway sends) and gateway (ask_llm over /mcp) calls, max_tokens 64 (num_predict), temperature 0; medians. First token counts reasoning tokens too.`,
     "",
     table(["model", "load (ms)", "first token direct (ms)", "first token gateway (ms)", "tokens/s direct", "tokens/s gateway", "total direct (ms)", "total gateway (ms)"], rows),
   ].join("\n");
