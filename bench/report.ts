@@ -13,6 +13,7 @@ const NAMES: Record<Path, string> = {
   mcp: "gateway /mcp",
   sse: "gateway /sse",
 };
+const IMAGE_FLAGS = (r: BenchResults) => r.settings.imageNodeArgs.join(" ") || "(none)";
 const perSecond = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
 
 function header(r: BenchResults): string {
@@ -41,7 +42,7 @@ function reproduce(r: BenchResults): string {
     "```console",
     "pnpm install",
     "pnpm bench                # builds dist/, runs every section (~4 min on 2 cores), writes BENCHMARKS.md and BENCHMARKS.json",
-    "pnpm bench --quick        # fewer samples, for a smoke test",
+    "pnpm bench --quick        # fewer samples and no memory run without the image's flags (~2 min), for a smoke test",
     "pnpm bench --container    # also builds the image and measures it (../shared/tools/container-check, podman)",
     "OLLAMA_BASE_URL=http://gpu-box:11434 pnpm bench     # measures every model that Ollama has installed (default URL: http://127.0.0.1:11434)",
     "```",
@@ -152,26 +153,27 @@ function coldStartSection(r: BenchResults): string {
 function memory(r: BenchResults): string {
   const m = r.memory;
   const p = r.memoryWithoutFlags;
-  const flags = p.flags.join(" ") || "(none)";
-  const row = (what: string, a: number, b: number) => [what, mib(a), Number.isNaN(b) ? "—" : mib(b)];
+  const flags = IMAGE_FLAGS(r);
+  const row = (what: string, a: number, b: number | undefined) => [what, mib(a), b === undefined || Number.isNaN(b) ? "—" : mib(b)];
   const deps = Object.entries(m.importWithFastmcpBytes).map(([dep, bytes]) => `${dep} ${signed(mib(bytes - m.fastmcpImportBytes))} MB`).join(", ");
+  const churn = m.churn.toLocaleString("en-US");
   return [
     "## 5. Memory (RSS, VmRSS from /proc)",
     "",
-    `Sessions are streamable-HTTP sessions opened with raw HTTP (initialize + notifications/initialized), 16 at a time, closed with DELETE. The gateway runs with the image's node flags (${flags}); the last column is the same gateway started without them.`,
+    `Sessions are streamable-HTTP sessions opened with raw HTTP (initialize + notifications/initialized), 16 at a time, closed with DELETE. The gateway runs with the image's node flags (${flags}); ${p ? "the last column is the same gateway started without them" : "a --quick run does not measure it without them"}.`,
     "",
     table(["state", "RSS (MB)", `RSS without ${flags} (MB)`], [
-      row("bare `node`", m.bareNodeBytes, Number.NaN),
-      row("`node` importing fastmcp only", m.fastmcpImportBytes, Number.NaN),
-      row("gateway idle (median of 3 fresh gateways)", m.idleBytes, p.idleBytes),
-      row("gateway idle (the one the sessions ran against)", m.churnedGatewayIdleBytes, p.churnedGatewayIdleBytes),
-      row("gateway, 1,000 sessions open", m.with1000OpenBytes, p.with1000OpenBytes),
-      row("gateway, those 1,000 closed", m.after1000ClosedBytes, p.after1000ClosedBytes),
-      row("gateway, 2 s after 10,000 more opened and closed", m.after10000OpenedClosedBytes, p.after10000OpenedClosedBytes),
-      row(`gateway, idle ${SETTLE_MS / 1000} s after that`, m.after10000SettledBytes, p.after10000SettledBytes),
+      row("bare `node`", m.bareNodeBytes, undefined),
+      row("`node` importing fastmcp only", m.fastmcpImportBytes, undefined),
+      row("gateway idle (median of 3 fresh gateways)", m.idleBytes, p?.idleBytes),
+      row("gateway idle (the one the sessions ran against)", m.churnedGatewayIdleBytes, p?.churnedGatewayIdleBytes),
+      row("gateway, 1,000 sessions open", m.with1000OpenBytes, p?.with1000OpenBytes),
+      row("gateway, those 1,000 closed", m.after1000ClosedBytes, p?.after1000ClosedBytes),
+      row(`gateway, 2 s after ${churn} more opened and closed`, m.afterChurnBytes, p?.afterChurnBytes),
+      row(`gateway, idle ${SETTLE_MS / 1000} s after that`, m.afterChurnSettledBytes, p?.afterChurnSettledBytes),
     ]),
     "",
-    `The server's own mcp_open_sessions gauge read ${m.openSessionsReported.with1000Open} with the 1,000 open and ${m.openSessionsReported.afterChurn} after the churn. Sessions opened and closed per second during the churn: ${m.sessionsPerSecond} (${p.sessionsPerSecond} without the flags). RSS of a \`node\` importing fastmcp and one more dependency, minus fastmcp alone: ${deps}.`,
+    `The server's own mcp_open_sessions gauge read ${m.openSessionsReported.with1000Open} with the 1,000 open and ${m.openSessionsReported.afterChurn} after the churn. Sessions opened and closed per second during the churn: ${m.sessionsPerSecond}${p ? ` (${p.sessionsPerSecond} without the flags)` : ""}. RSS of a \`node\` importing fastmcp and one more dependency, minus fastmcp alone: ${deps}.`,
   ].join("\n");
 }
 

@@ -14,6 +14,8 @@ export type BenchResults = {
   settings: {
     standIn: StandInOptions;
     gatewayEntry: string;
+    /** The node flags of the Dockerfile's CMD, which the gateway runs with. */
+    imageNodeArgs: string[];
     gatewayEnv: Record<string, string>;
     quick: boolean;
     durationSeconds?: number;
@@ -24,8 +26,8 @@ export type BenchResults = {
   initialize: InitializeResult;
   coldStart: ColdStartResult;
   memory: MemoryResult;
-  /** The same, with the gateway started without the image's node flags (`flags`). */
-  memoryWithoutFlags: MemoryResult & { flags: string[] };
+  /** The same, with the gateway started without the image's node flags (`flags`); not in a --quick run. */
+  memoryWithoutFlags?: MemoryResult & { flags: string[] };
   container: ContainerResult;
   ollama: OllamaResult;
 };

@@ -18,8 +18,9 @@ import { log } from "./stats.js";
 
 /**
  * `pnpm bench`: measures the gateway against a provider stand-in with a fixed latency and writes
- * BENCHMARKS.md and BENCHMARKS.json at the repository root. Flags: --quick (fewer samples),
- * --container (also build and measure the image), --no-build (use dist/ as it is).
+ * BENCHMARKS.md and BENCHMARKS.json at the repository root. Flags: --quick (fewer samples, and
+ * memory only with the image's node flags), --container (also build and measure the image),
+ * --no-build (use dist/ as it is).
  */
 
 const args = new Set(process.argv.slice(2));
@@ -27,8 +28,8 @@ const quick = args.has("--quick");
 const STAND_IN: StandInOptions = { firstTokenMs: 20, tokens: 10, tokenMs: 1 };
 
 const plan = quick
-  ? { levels: [lv(1, 2, 30), lv(16, 2, 64), lv(64, 2, 256)], long: [250, 1000], init: 50, cold: 3, churn: 2000, provider: [2, 100] }
-  : { levels: [lv(1, 5, 60), lv(16, 5, 160), lv(64, 5, 640)], long: [250, 1000, 4000], init: 200, cold: 9, churn: 10_000, provider: [6, 200] };
+  ? { levels: [lv(1, 2, 30), lv(16, 2, 64), lv(64, 2, 256)], long: [250, 1000], init: 50, cold: 3, churn: 2000, baselines: 1, withoutFlags: false, provider: [2, 100] }
+  : { levels: [lv(1, 5, 60), lv(16, 5, 160), lv(64, 5, 640)], long: [250, 1000, 4000], init: 200, cold: 9, churn: 10_000, baselines: 3, withoutFlags: true, provider: [6, 200] };
 
 function lv(concurrency: number, rounds: number, perRound: number): Level {
   return { concurrency, rounds, perRound };
@@ -99,8 +100,10 @@ async function main(): Promise<void> {
     log("cold start...");
     const coldStart = await runColdStart(standIn.url, plan.cold);
     log("memory...");
-    const memory = await runMemory(standIn.url, plan.churn);
-    const memoryWithoutFlags = { ...(await runMemory(standIn.url, plan.churn, false, false)), flags: [...IMAGE_NODE_ARGS] };
+    const memory = await runMemory(standIn.url, { churn: plan.churn, withImageFlags: true, baselineRepeats: plan.baselines });
+    const memoryWithoutFlags = plan.withoutFlags
+      ? { ...(await runMemory(standIn.url, { churn: plan.churn, withImageFlags: false, baselineRepeats: 0 })), flags: [...IMAGE_NODE_ARGS] }
+      : undefined;
     const container = await runContainer(args.has("--container"));
     const ollamaUrl = (process.env.OLLAMA_BASE_URL ?? "http://127.0.0.1:11434").replace(/\/+$/, "");
     log(`real Ollama at ${ollamaUrl}?`);
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
     const { PATH: _p, HOME: _h, ...env } = gatewayEnv({});
     const results: BenchResults = {
       machine: machine(),
-      settings: { standIn: STAND_IN, gatewayEntry: serverEntry().kind, gatewayEnv: env as Record<string, string>, quick, durationSeconds: Math.round((performance.now() - started) / 1000) },
+      settings: { standIn: STAND_IN, gatewayEntry: serverEntry().kind, imageNodeArgs: [...IMAGE_NODE_ARGS], gatewayEnv: env as Record<string, string>, quick, durationSeconds: Math.round((performance.now() - started) / 1000) },
       overhead, providerClient, longAnswers, initialize, coldStart, memory, memoryWithoutFlags, container, ollama,
     };
     writeFileSync(`${ROOT}BENCHMARKS.json`, `${JSON.stringify(results, null, 2)}\n`);
