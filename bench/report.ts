@@ -197,7 +197,21 @@ function models(r: BenchResults): string {
   ].join("\n");
 }
 
+function cloudClient(r: BenchResults): string {
+  const p = r.providerClient;
+  return [
+    "## 8. Client for cloud providers: the openai SDK vs. undici.request",
+    "",
+    `Measured in the bench process, not through the gateway: ${p.calls} streamed chat completions (10 tokens, no delay) each way, alternating in rounds, against the stand-in's OpenAI-style /v1/chat/completions route (which exists for this section only): through the openai SDK over undici's fetch with a keep-alive Agent, the way the gateway calls OpenAI-compatible cloud providers, and through undici.request on the same Agent with a 20-line SSE parser. Ollama is not called this way.`,
+    "",
+    table(["client", "p50 per call (ms)", "CPU per call (ms)"], [
+      ["openai SDK (undici fetch)", p.sdk.p50Ms, p.sdk.cpuPerCallMs],
+      ["undici.request + SSE parser", p.plain.p50Ms, p.plain.cpuPerCallMs],
+    ]),
+  ].join("\n");
+}
+
 export function renderReport(r: BenchResults): string {
-  const parts = [header(r), summary(r), reproduce(r), overhead(r), streaming(r), initializeSection(r), coldStartSection(r), memory(r), container(r), models(r)];
+  const parts = [header(r), summary(r), reproduce(r), overhead(r), streaming(r), initializeSection(r), coldStartSection(r), memory(r), container(r), models(r), cloudClient(r)];
   return `${parts.filter(Boolean).join("\n\n")}\n`;
 }
