@@ -118,7 +118,10 @@ async function ollamaChat(req: IncomingMessage, res: ServerResponse, fallback: S
   res.writeHead(200, { "content-type": "application/x-ndjson" });
   const line = (i: number) => `${JSON.stringify({ model, created_at, message: { role: "assistant", content: ` tok${i}` }, done: false })}\n`;
   if (!(await writeTokens(res, mark, tokens, options.tokenMs, line))) return;
-  res.end(`${JSON.stringify(done)}\n`);
+  // Ollama (Go's net/http under gin's c.Stream) flushes each line, the done line included, and
+  // writes the chunked body's terminator afterwards, on its own: so does this.
+  res.write(`${JSON.stringify(done)}\n`);
+  res.end();
   mark.endAt = nowMs();
 }
 
