@@ -211,7 +211,8 @@ function cloudClient(r: BenchResults): string {
   ].join("\n");
 }
 
-export function renderReport(r: BenchResults): string {
-  const parts = [header(r), summary(r), reproduce(r), overhead(r), streaming(r), initializeSection(r), coldStartSection(r), memory(r), container(r), models(r), cloudClient(r)];
+/** The whole of BENCHMARKS.md: this run's sections, then `kept` (sections other commands wrote there) as they were. */
+export function renderReport(r: BenchResults, kept: string[] = []): string {
+  const parts = [header(r), summary(r), reproduce(r), overhead(r), streaming(r), initializeSection(r), coldStartSection(r), memory(r), container(r), models(r), cloudClient(r), ...kept];
   return `${parts.filter(Boolean).join("\n\n")}\n`;
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import type { Path, Target } from "./clients.js";
 import { runColdStart } from "./coldStart.js";
@@ -87,6 +87,11 @@ async function gatewaySections(providerUrl: string, providerPid: number) {
   }
 }
 
+/** Sections of BENCHMARKS.md that other commands write between `<!-- name:begin -->` and `<!-- name:end -->`: kept as they are. */
+function keptSections(markdown: string): string[] {
+  return [...markdown.matchAll(/<!-- ([\w-]+):begin -->[\s\S]*?<!-- \1:end -->/g)].map((m) => m[0]);
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   build();
@@ -115,7 +120,8 @@ async function main(): Promise<void> {
       overhead, providerClient, longAnswers, initialize, coldStart, memory, memoryWithoutFlags, container, ollama,
     };
     writeFileSync(`${ROOT}BENCHMARKS.json`, `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(`${ROOT}BENCHMARKS.md`, renderReport(results));
+    const previous = existsSync(`${ROOT}BENCHMARKS.md`) ? readFileSync(`${ROOT}BENCHMARKS.md`, "utf8") : "";
+    writeFileSync(`${ROOT}BENCHMARKS.md`, renderReport(results, keptSections(previous)));
     log(`wrote BENCHMARKS.md and BENCHMARKS.json in ${results.settings.durationSeconds} s`);
   } finally {
     await standIn.stop();
