@@ -23,7 +23,7 @@ function header(r: BenchResults): string {
     "",
     `Written by \`pnpm bench\` (bench/run.ts) on ${m.date}${r.settings.quick ? " — **quick run (fewer samples)**" : ""}; the raw numbers are in BENCHMARKS.json.`,
     "",
-    table(["machine", ""], [["CPU", `${m.cpu}, ${m.cores} cores`], ["memory", `${m.memoryGiB} GiB`], ["Node.js", m.node], ["OS", m.os], ["commit", m.commit], ["run time", `${r.settings.durationSeconds ?? "?"} s`]]),
+    table(["machine", ""], [["CPU", `${m.cpu}, ${m.cores} cores`], ["memory", `${m.memoryGiB} GiB`], ["Node.js", m.node], ["OS", m.os], ["commit", m.commit], ["run time", `${r.settings.durationSeconds ?? "?"} s`], ["load average (1 min) before / after the run", `${m.loadAverage.atStart} / ${m.loadAverage.atEnd}`]]),
     "",
     "Every comparison runs both sides in the same run, on the same machine, alternating in rounds; numbers are medians and percentiles over all samples, not single times.",
   ].join("\n");

@@ -10,7 +10,17 @@ import type { StandInOptions } from "./standIn.js";
 
 /** Everything one `pnpm bench` run measured; written as BENCHMARKS.json. */
 export type BenchResults = {
-  machine: { cpu: string; cores: number; memoryGiB: number; node: string; os: string; commit: string; date: string };
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGiB: number;
+    node: string;
+    os: string;
+    commit: string;
+    date: string;
+    /** The 1-minute load average before the run started (what else the machine was doing) and when it ended (the bench included). */
+    loadAverage: { atStart: number; atEnd: number };
+  };
   settings: {
     standIn: StandInOptions;
     gatewayEntry: string;

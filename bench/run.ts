@@ -14,7 +14,7 @@ import { runProviderClient } from "./providerClient.js";
 import { renderReport } from "./report.js";
 import type { BenchResults } from "./results.js";
 import { benchModel, type StandInOptions } from "./standIn.js";
-import { log } from "./stats.js";
+import { log, round } from "./stats.js";
 
 /**
  * `pnpm bench`: measures the gateway against a provider stand-in with a fixed latency and writes
@@ -42,7 +42,7 @@ function build(): void {
   if (result.status !== 0) log(`build reported errors (dist/ may be partly stale):\n${(result.stdout + result.stderr).slice(-1500)}`);
 }
 
-function machine(): BenchResults["machine"] {
+function machine(loadAtStart: number): BenchResults["machine"] {
   const git = (...a: string[]) => {
     try {
       return execFileSync("git", a, { cwd: ROOT, encoding: "utf8" }).trim();
@@ -59,6 +59,7 @@ function machine(): BenchResults["machine"] {
     os: `${os.type()} ${os.release()}`,
     commit: `${git("rev-parse", "--short", "HEAD") || "unknown"}${dirty ? ` (+${dirty} uncommitted changes)` : ""}`,
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    loadAverage: { atStart: round(loadAtStart), atEnd: round(os.loadavg()[0]!) },
   };
 }
 
@@ -94,6 +95,7 @@ function keptSections(markdown: string): string[] {
 
 async function main(): Promise<void> {
   const started = performance.now();
+  const loadAtStart = os.loadavg()[0]!;
   build();
   const standIn = await startStandIn(STAND_IN);
   try {
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
     const ollama = await runOllama(ollamaUrl);
     const { PATH: _p, HOME: _h, ...env } = gatewayEnv({});
     const results: BenchResults = {
-      machine: machine(),
+      machine: machine(loadAtStart),
       settings: { standIn: STAND_IN, gatewayEntry: serverEntry().kind, imageNodeArgs: [...IMAGE_NODE_ARGS], gatewayEnv: env as Record<string, string>, quick, durationSeconds: Math.round((performance.now() - started) / 1000) },
       overhead, providerClient, longAnswers, initialize, coldStart, memory, memoryWithoutFlags, container, ollama,
     };
