@@ -16,14 +16,15 @@ export async function runLongAnswers(target: Target, sizes: number[], calls = 6)
     const model = benchModel({ firstTokenMs: 0, tokens, tokenMs: 0 });
     const mcp = await mcpCaller(target.gateway, "mcp", model);
     const direct = directCaller(target.provider, model);
-    await mcp.call("warm up");
-    await direct.call("warm up");
+    const args = { max_tokens: tokens + 10 };
+    await mcp.call("warm up", args);
+    await direct.call("warm up", args);
     const times = { mcp: [] as number[], direct: [] as number[] };
     let gatewayCpu = 0;
     for (let i = 0; i < calls; i++) {
-      times.direct.push((await direct.call("long answer")).ms);
+      times.direct.push((await direct.call("long answer", args)).ms);
       const cpu0 = cpuMsOf(target.gatewayPid);
-      const sample = await mcp.call("long answer", { max_tokens: tokens + 10 });
+      const sample = await mcp.call("long answer", args);
       gatewayCpu += cpuMsOf(target.gatewayPid) - cpu0;
       if (!sample.ok) throw new Error(`ask_llm failed for a ${tokens}-token answer`);
       times.mcp.push(sample.ms);

@@ -10,19 +10,19 @@ export type MemoryResult = {
   importWithFastmcpBytes: Record<string, number>;
   /** Median idle RSS of three fresh gateways. */
   idleBytes: number;
-  /** Idle RSS of the gateway the sessions below were run against (the baseline of its 10,000-session ratio). */
+  /** Idle RSS of the gateway the sessions below were run against (the baseline of its after-churn ratio). */
   churnedGatewayIdleBytes: number;
   with1000OpenBytes: number;
   after1000ClosedBytes: number;
-  /** 2 s after the last of the 10,000 closed. */
-  after10000OpenedClosedBytes: number;
+  /** Sessions opened and closed after the first 1,000 were closed. */
+  churn: number;
+  /** 2 s after the last of the `churn` sessions closed. */
+  afterChurnBytes: number;
   /** After SETTLE_MS more of idling: what the server holds once the burst is over. */
-  after10000SettledBytes: number;
+  afterChurnSettledBytes: number;
   sessionsPerSecond: number;
   /** The server's own mcp_open_sessions gauge (/metrics) with the 1,000 open, and after the churn. */
   openSessionsReported: { with1000Open: number; afterChurn: number };
-  /** Lines the server wrote to stderr outside its JSON log (dependencies printing directly) over the whole run. */
-  rawStderrLines: number;
 };
 
 async function openSessionsGauge(baseUrl: string): Promise<number> {
@@ -42,7 +42,7 @@ async function settledRss(pid: number, settleMs: number): Promise<number> {
 }
 
 /** RSS of a child `node` that runs `code` (an ES module) and then idles: the baseline processes. Median of `repeats` children. */
-async function childRss(code: string, repeats = 3): Promise<number> {
+async function childRss(code: string, repeats: number): Promise<number> {
   const readings: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const child = track(spawn(process.execPath, ["--input-type=module", "-e", `${code}\nconsole.log("ready"); setInterval(() => {}, 1000);`], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] }));
@@ -65,16 +65,26 @@ async function idleGatewayRss(providerUrl: string, withImageFlags: boolean): Pro
   }
 }
 
+export type MemoryPlan = {
+  /** Sessions opened and closed after the first 1,000. */
+  churn: number;
+  /** Start the gateway with the Dockerfile's node flags (IMAGE_NODE_ARGS). */
+  withImageFlags: boolean;
+  /** Children per baseline process (bare node, fastmcp, fastmcp + one dependency), 0 for none; the median counts. */
+  baselineRepeats: number;
+};
+
 /**
  * Idle RSS of fresh gateways; with 1,000 streamable-HTTP sessions open (initialize +
- * initialized, raw HTTP); after closing them (DELETE); and after 10,000 more opened and closed
+ * initialized, raw HTTP); after closing them (DELETE); and after `churn` more opened and closed
  * in batches. Baselines in the same run: a bare `node`, and a `node` that only imports fastmcp.
  */
-export async function runMemory(providerUrl: string, churn = 10_000, withImageFlags = true, baselines = true): Promise<MemoryResult> {
-  const bareNodeBytes = baselines ? await childRss("") : Number.NaN;
-  const fastmcpImportBytes = baselines ? await childRss("await import('fastmcp');") : Number.NaN;
+export async function runMemory(providerUrl: string, plan: MemoryPlan): Promise<MemoryResult> {
+  const { churn, withImageFlags, baselineRepeats: repeats } = plan;
+  const bareNodeBytes = repeats ? await childRss("", repeats) : Number.NaN;
+  const fastmcpImportBytes = repeats ? await childRss("await import('fastmcp');", repeats) : Number.NaN;
   const importWithFastmcpBytes: Record<string, number> = {};
-  for (const dep of baselines ? ["openai", "undici", "prom-client"] : []) importWithFastmcpBytes[dep] = await childRss(`await import('fastmcp'); await import('${dep}');`);
+  for (const dep of repeats ? ["openai", "undici", "prom-client"] : []) importWithFastmcpBytes[dep] = await childRss(`await import('fastmcp'); await import('${dep}');`, repeats);
   const idles = [await idleGatewayRss(providerUrl, withImageFlags), await idleGatewayRss(providerUrl, withImageFlags)];
   const gateway = await startGateway({ OLLAMA_BASE_URL: providerUrl }, [], withImageFlags);
   try {
@@ -88,12 +98,12 @@ export async function runMemory(providerUrl: string, churn = 10_000, withImageFl
     const started = performance.now();
     await pool(churn, 16, async () => closeSession(gateway.url, await openSession(gateway.url)));
     const sessionsPerSecond = Math.round(churn / ((performance.now() - started) / 1000));
-    const after10000OpenedClosedBytes = await settledRss(gateway.pid, 2000);
+    const afterChurnBytes = await settledRss(gateway.pid, 2000);
     const openSessionsReported = { with1000Open, afterChurn: await openSessionsGauge(gateway.url) };
-    const after10000SettledBytes = await settledRss(gateway.pid, SETTLE_MS);
+    const afterChurnSettledBytes = await settledRss(gateway.pid, SETTLE_MS);
     const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
-    log(`  memory${withImageFlags ? "" : " (without the image's node flags)"}: idle ${mb(idleBytes)} MB (this one ${mb(churnedGatewayIdleBytes)} MB), 1000 open ${mb(with1000OpenBytes)} MB, after ${churn} ${mb(after10000OpenedClosedBytes)} MB, settled ${mb(after10000SettledBytes)} MB`);
-    return { bareNodeBytes, fastmcpImportBytes, importWithFastmcpBytes, idleBytes, churnedGatewayIdleBytes, with1000OpenBytes, after1000ClosedBytes, after10000OpenedClosedBytes, after10000SettledBytes, sessionsPerSecond, openSessionsReported, rawStderrLines: gateway.rawStderrLines() };
+    log(`  memory${withImageFlags ? "" : " (without the image's node flags)"}: idle ${mb(idleBytes)} MB (this one ${mb(churnedGatewayIdleBytes)} MB), 1000 open ${mb(with1000OpenBytes)} MB, after ${churn} ${mb(afterChurnBytes)} MB, settled ${mb(afterChurnSettledBytes)} MB`);
+    return { bareNodeBytes, fastmcpImportBytes, importWithFastmcpBytes, idleBytes, churnedGatewayIdleBytes, with1000OpenBytes, after1000ClosedBytes, churn, afterChurnBytes, afterChurnSettledBytes, sessionsPerSecond, openSessionsReported };
   } finally {
     await gateway.stop();
   }

@@ -2,7 +2,7 @@ import { directCaller, mcpCaller, type Caller, type Sample } from "./clients.js"
 import { startGateway } from "./procs.js";
 import { log, median, round } from "./stats.js";
 
-/** One model, through the gateway (ask_llm over /mcp) and direct (/v1/chat/completions), medians of `calls` each. */
+/** One model, through the gateway (ask_llm over /mcp) and direct (/api/chat, the request the gateway sends), medians of `calls` each. */
 export type ModelRow = {
   model: string;
   loadMs: number | undefined;

@@ -5,7 +5,7 @@ import { log, median, pool, round, summarize, type Summary } from "./stats.js";
 
 export type Level = { concurrency: number; rounds: number; perRound: number };
 
-/** CPU time per call in each process (ms): the one in the middle (the gateway, its preview, or the pass-through), the bench process (the clients), the provider stand-in. */
+/** CPU time per call in each process (ms): the one in the middle (the gateway or the pass-through), the bench process (the clients), the provider stand-in. */
 export type CpuPerCall = { gateway: number; client: number; provider: number };
 
 /**
@@ -41,7 +41,7 @@ function cpuNow(middlePid: number, target: Target): CpuPerCall {
 
 async function runRound(path: Path, callers: Caller[], count: number, concurrency: number, target: Target) {
   const ids = Array.from({ length: count }, newId);
-  const middlePid = path === "proxy" ? target.proxy!.pid : path === "mcpPreview" ? target.preview!.pid : target.gatewayPid;
+  const middlePid = path === "proxy" ? target.proxy!.pid : target.gatewayPid;
   const cpu0 = cpuNow(middlePid, target);
   const started = performance.now();
   const samples = await pool(count, concurrency, (i, w) => callers[w]!.call(`Benchmark request #${ids[i]}: answer briefly.`));

@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs, sleep } from "./stats.js";
-import { freePort } from "../test/support/ports.js";
-export { freePort };
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSX = ["--import", import.meta.resolve("tsx")];
@@ -22,10 +20,13 @@ export function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** True while the installed fastmcp still waits `await delay(1)` after every tool call (the "fastmcp tool delay" change not applied). */
-export function fastmcpHasToolDelay(): boolean {
-  const dist = dirname(fileURLToPath(import.meta.resolve("fastmcp")));
-  return readdirSync(dist).some((file) => file.endsWith(".js") && readFileSync(join(dist, file), "utf8").includes("await delay(1);"));
+/** A loopback TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** The node flags the image starts the server with: what the Dockerfile's CMD puts between `node` and `dist/index.js`. */
@@ -60,7 +61,11 @@ export function cpuMsOf(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
 }
 
-/** Environment for a child server: ours only, run from an empty folder so no .env is read. */
+/**
+ * Environment for a child server: ours only, run from an empty folder so no .env is read. Every
+ * caller is the bench on 127.0.0.1 without a token, so the per-caller limits (requests, sessions,
+ * queued calls) are lifted: they would refuse the load the bench exists to measure.
+ */
 export function gatewayEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
@@ -69,14 +74,16 @@ export function gatewayEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     LOG_LEVEL: "warn",
     RATE_LIMIT_PER_MINUTE: "0",
     MAX_SESSIONS: "1000000",
+    MAX_SESSIONS_PER_ADDRESS: "1000000",
+    MAX_SESSIONS_PER_TOKEN: "1000000",
     OLLAMA_CONCURRENCY: "64",
     LLM_QUEUE_MAX: "10000",
+    LLM_QUEUE_MAX_PER_TOKEN: "10000",
     ...extra,
   };
 }
 
-/** rawStderrLines: lines the server wrote to stderr that are not JSON log lines (dependencies printing directly). */
-export type Gateway = { url: string; pid: number; child: ChildProcess; rawStderrLines(): number; stop(): Promise<void> };
+export type Gateway = { url: string; pid: number; child: ChildProcess; stop(): Promise<void> };
 
 export async function waitHealthy(url: string, timeoutMs = 15_000): Promise<void> {
   const deadline = nowMs() + timeoutMs;
@@ -93,18 +100,15 @@ export async function startGateway(extra: Record<string, string>, nodeArgs: stri
   const port = await freePort();
   const child = track(spawn(process.execPath, [...nodeArgs, ...serverEntry(withImageFlags).args], { cwd: tmpdir(), env: gatewayEnv({ PORT: String(port), ...extra }), stdio: ["ignore", "ignore", "pipe"] }));
   let stderr = "";
-  let raw = 0;
   child.stderr!.on("data", (chunk: Buffer) => {
-    const text = chunk.toString("utf8");
-    raw += text.split("\n").filter((line) => line.trim() && !line.startsWith("{")).length;
-    stderr = (stderr + text).slice(-4000);
+    stderr = (stderr + chunk.toString("utf8")).slice(-4000);
   });
   const url = `http://127.0.0.1:${port}`;
   await Promise.race([
     waitHealthy(url),
     new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`gateway exited (${code}): ${stderr}`)))),
   ]);
-  return { url, pid: child.pid!, child, rawStderrLines: () => raw, stop: () => stopChild(child) };
+  return { url, pid: child.pid!, child, stop: () => stopChild(child) };
 }
 
 export async function stopChild(child: ChildProcess): Promise<void> {
@@ -128,7 +132,7 @@ async function startHelper(file: string, env: Record<string, string>): Promise<H
   return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
 }
 
-/** The provider stand-in (bench/standIn.ts): fixed latency, streamed tokens. */
+/** The provider stand-in (bench/standIn.ts): Ollama's native API with a fixed latency, streamed tokens. */
 export function startStandIn(options: { firstTokenMs: number; tokens: number; tokenMs: number }): Promise<Helper> {
   return startHelper("standIn.ts", { STANDIN_FIRST_TOKEN_MS: String(options.firstTokenMs), STANDIN_TOKENS: String(options.tokens), STANDIN_TOKEN_MS: String(options.tokenMs) });
 }

@@ -4,10 +4,11 @@ import { benchModel } from "./standIn.js";
 import { log, median, round } from "./stats.js";
 
 /**
- * Profiling evidence for the provider leg, measured in this process: the gateway's way of making
- * a streamed call (the openai SDK over undici's fetch with a keep-alive Agent, as
- * src/llm/http.ts + src/llm/openaiChat.ts do) against undici.request on the same Agent with a
- * 20-line SSE parser. Same stand-in, same request, alternating, 10 tokens with no delay.
+ * The client for OpenAI-compatible cloud providers, measured in this process: a streamed chat
+ * completion through the openai SDK over undici's fetch with a keep-alive Agent, against
+ * undici.request on the same Agent with a 20-line SSE parser. Same stand-in (its
+ * /v1/chat/completions route, which exists for this section only), same request, alternating,
+ * 10 tokens with no delay. Ollama is not called this way: the gateway uses its native API.
  */
 export type ProviderClientResult = { sdk: { p50Ms: number; cpuPerCallMs: number }; plain: { p50Ms: number; cpuPerCallMs: number }; calls: number };
 
@@ -26,8 +27,7 @@ async function viaRequest(url: string, dispatcher: Agent, body: Body): Promise<s
   let text = "";
   for await (const bytes of response.body) {
     buffer += (bytes as Buffer).toString("utf8");
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) !== -1) {
+    for (let end = buffer.indexOf("\n\n"); end !== -1; end = buffer.indexOf("\n\n")) {
       const data = buffer.slice(6, end);
       buffer = buffer.slice(end + 2);
       if (data && data !== "[DONE]") text += (JSON.parse(data) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta?.content ?? "";

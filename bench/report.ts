@@ -1,5 +1,4 @@
 import type { Path } from "./clients.js";
-import { findings, proposals } from "./findings.js";
 import { SETTLE_MS } from "./memory.js";
 import type { LevelResult } from "./overhead.js";
 import type { BenchResults } from "./results.js";
@@ -13,8 +12,8 @@ const NAMES: Record<Path, string> = {
   proxy: "bare pass-through (floor)",
   mcp: "gateway /mcp",
   sse: "gateway /sse",
-  mcpPreview: "gateway /mcp, fastmcp change previewed",
 };
+const IMAGE_FLAGS = (r: BenchResults) => r.settings.imageNodeArgs.join(" ") || "(none)";
 const perSecond = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
 
 function header(r: BenchResults): string {
@@ -24,7 +23,7 @@ function header(r: BenchResults): string {
     "",
     `Written by \`pnpm bench\` (bench/run.ts) on ${m.date}${r.settings.quick ? " — **quick run (fewer samples)**" : ""}; the raw numbers are in BENCHMARKS.json.`,
     "",
-    table(["machine", ""], [["CPU", `${m.cpu}, ${m.cores} cores`], ["memory", `${m.memoryGiB} GiB`], ["Node.js", m.node], ["OS", m.os], ["commit", m.commit], ["run time", `${r.settings.durationSeconds ?? "?"} s`]]),
+    table(["machine", ""], [["CPU", `${m.cpu}, ${m.cores} cores`], ["memory", `${m.memoryGiB} GiB`], ["Node.js", m.node], ["OS", m.os], ["commit", m.commit], ["run time", `${r.settings.durationSeconds ?? "?"} s`], ["load average (1 min) before / after the run", `${m.loadAverage.atStart} / ${m.loadAverage.atEnd}`]]),
     "",
     "Every comparison runs both sides in the same run, on the same machine, alternating in rounds; numbers are medians and percentiles over all samples, not single times.",
   ].join("\n");
@@ -32,7 +31,7 @@ function header(r: BenchResults): string {
 
 function summary(r: BenchResults): string {
   const rows = verdicts(r).map((v) => [v.what, v.target, v.measured, v.pass ? "PASS" : "**MISS**"]);
-  return ["## Targets", "", table(["target", "goal", "measured", ""], rows), "", "Every MISS is explained under [Misses: causes and what remains](#misses-causes-and-what-remains)."].join("\n");
+  return ["## Targets", "", table(["target", "goal", "measured", ""], rows)].join("\n");
 }
 
 function reproduce(r: BenchResults): string {
@@ -43,14 +42,14 @@ function reproduce(r: BenchResults): string {
     "```console",
     "pnpm install",
     "pnpm bench                # builds dist/, runs every section (~4 min on 2 cores), writes BENCHMARKS.md and BENCHMARKS.json",
-    "pnpm bench --quick        # fewer samples, for a smoke test",
+    "pnpm bench --quick        # fewer samples and no memory run without the image's flags (~2 min), for a smoke test",
     "pnpm bench --container    # also builds the image and measures it (../shared/tools/container-check, podman)",
     "OLLAMA_BASE_URL=http://gpu-box:11434 pnpm bench     # measures every model that Ollama has installed (default URL: http://127.0.0.1:11434)",
     "```",
     "",
     `The gateway under test is the real server in its own process, started as the image starts it: \`${r.settings.gatewayEntry}\` with ${env}, on a free loopback port.`,
-    `The provider is bench/standIn.ts, also its own process: OpenAI-style streamed /v1/chat/completions, first token after ${r.settings.standIn.firstTokenMs} ms, then ${r.settings.standIn.tokens} tokens ${r.settings.standIn.tokenMs} ms apart.`,
-    "The client is the official MCP SDK (`@modelcontextprotocol/sdk`) in the bench process, one session per concurrent caller, sending a progress token; the direct call is the same streamed request the gateway sends, made with the same HTTP client (Node's fetch), its SSE events parsed.",
+    `The provider is bench/standIn.ts, also its own process, speaking Ollama's native API: POST /api/chat streamed as NDJSON, first token after ${r.settings.standIn.firstTokenMs} ms, then ${r.settings.standIn.tokens} tokens ${r.settings.standIn.tokenMs} ms apart, then the \`done\` line with the counts.`,
+    "The client is the official MCP SDK (`@modelcontextprotocol/sdk`) in the bench process, one session per concurrent caller, sending a progress token; the direct call is the request the gateway sends to Ollama (POST /api/chat with model, messages and stream: true) sent straight to the stand-in with the HTTP client the SDK uses (Node's fetch), its NDJSON lines parsed.",
   ].join("\n");
 }
 
@@ -88,10 +87,8 @@ function timelineTable(level: LevelResult | undefined): string {
 }
 
 function overhead(r: BenchResults): string {
-  const previewed = r.overhead.some((l) => l.paths.mcpPreview);
   const note = [
     "*bare pass-through (floor)*: the same direct request through bench/passThrough.ts, a node:http process that only pipes bytes to the provider — what any process in the middle costs on this machine.",
-    ...(previewed ? ["*gateway /mcp, fastmcp change previewed*: a second gateway, started with `--import ./bench/preview/fastmcp-no-tool-delay.mjs`, which applies at run time the change proposed for patches/fastmcp@4.20.16.patch (**fastmcp tool delay**); the shipped server does not load it."] : []),
     "*added* = gateway percentile minus direct percentile, each over its own samples; within noise it can come out negative.",
     "*CPU ms per call*: middle = the gateway (or the pass-through), client = the bench process, provider = the stand-in. At concurrency 1 every process sleeps between tokens (1 ms apart) and pays a wake-up for each, so its CPU per call is several times the steady-state figure at 64, the direct path's included.",
   ];
@@ -100,7 +97,7 @@ function overhead(r: BenchResults): string {
 
 function streaming(r: BenchResults): string {
   const c1 = r.overhead.find((l) => l.concurrency === 1);
-  const rows = (["direct", "proxy", "mcp", "sse", "mcpPreview"] as const).flatMap((path) => {
+  const rows = (["direct", "proxy", "mcp", "sse"] as const).flatMap((path) => {
     const t = c1?.paths[path]?.timeline?.firstAfterProviderMs;
     return t ? [[NAMES[path], path === "direct" || path === "proxy" ? "first token chunk" : "first notifications/progress", t.p50, t.p95, t.p99]] : [];
   });
@@ -133,8 +130,6 @@ function initializeSection(r: BenchResults): string {
       ["connect + tools/list, stateful", ...pct(i.handshake.stateful)],
       ["connect + tools/list, stateless", ...pct(i.handshake.stateless)],
     ]),
-    "",
-    "fastmcp 4.20.16 spends ~1 s of every stateful `initialize` polling for client capabilities (10 × 100 ms, fastmcp issue #142); our patch (patches/fastmcp@4.20.16.patch) finishes the session setup when the client's `initialized` arrives instead, which is why the stateful numbers — the handshake included — are in milliseconds.",
   ].join("\n");
 }
 
@@ -158,26 +153,27 @@ function coldStartSection(r: BenchResults): string {
 function memory(r: BenchResults): string {
   const m = r.memory;
   const p = r.memoryWithoutFlags;
-  const flags = p.flags.join(" ") || "(none)";
-  const row = (what: string, a: number, b: number) => [what, mib(a), Number.isNaN(b) ? "—" : mib(b)];
+  const flags = IMAGE_FLAGS(r);
+  const row = (what: string, a: number, b: number | undefined) => [what, mib(a), b === undefined || Number.isNaN(b) ? "—" : mib(b)];
   const deps = Object.entries(m.importWithFastmcpBytes).map(([dep, bytes]) => `${dep} ${signed(mib(bytes - m.fastmcpImportBytes))} MB`).join(", ");
+  const churn = m.churn.toLocaleString("en-US");
   return [
     "## 5. Memory (RSS, VmRSS from /proc)",
     "",
-    `Sessions are streamable-HTTP sessions opened with raw HTTP (initialize + notifications/initialized), 16 at a time, closed with DELETE. The gateway runs with the image's node flags (${flags}); the last column is the same gateway started without them.`,
+    `Sessions are streamable-HTTP sessions opened with raw HTTP (initialize + notifications/initialized), 16 at a time, closed with DELETE. The gateway runs with the image's node flags (${flags}); ${p ? "the last column is the same gateway started without them" : "a --quick run does not measure it without them"}.`,
     "",
     table(["state", "RSS (MB)", `RSS without ${flags} (MB)`], [
-      row("bare `node`", m.bareNodeBytes, Number.NaN),
-      row("`node` importing fastmcp only", m.fastmcpImportBytes, Number.NaN),
-      row("gateway idle (median of 3 fresh gateways)", m.idleBytes, p.idleBytes),
-      row("gateway idle (the one the sessions ran against)", m.churnedGatewayIdleBytes, p.churnedGatewayIdleBytes),
-      row("gateway, 1,000 sessions open", m.with1000OpenBytes, p.with1000OpenBytes),
-      row("gateway, those 1,000 closed", m.after1000ClosedBytes, p.after1000ClosedBytes),
-      row("gateway, 2 s after 10,000 more opened and closed", m.after10000OpenedClosedBytes, p.after10000OpenedClosedBytes),
-      row(`gateway, idle ${SETTLE_MS / 1000} s after that`, m.after10000SettledBytes, p.after10000SettledBytes),
+      row("bare `node`", m.bareNodeBytes, undefined),
+      row("`node` importing fastmcp only", m.fastmcpImportBytes, undefined),
+      row("gateway idle (median of 3 fresh gateways)", m.idleBytes, p?.idleBytes),
+      row("gateway idle (the one the sessions ran against)", m.churnedGatewayIdleBytes, p?.churnedGatewayIdleBytes),
+      row("gateway, 1,000 sessions open", m.with1000OpenBytes, p?.with1000OpenBytes),
+      row("gateway, those 1,000 closed", m.after1000ClosedBytes, p?.after1000ClosedBytes),
+      row(`gateway, 2 s after ${churn} more opened and closed`, m.afterChurnBytes, p?.afterChurnBytes),
+      row(`gateway, idle ${SETTLE_MS / 1000} s after that`, m.afterChurnSettledBytes, p?.afterChurnSettledBytes),
     ]),
     "",
-    `The server's own mcp_open_sessions gauge read ${m.openSessionsReported.with1000Open} with the 1,000 open and ${m.openSessionsReported.afterChurn} after the churn: every session was closed. Sessions opened and closed per second during the churn: ${m.sessionsPerSecond} (${p.sessionsPerSecond} without the flags). What our dependencies would add on top of fastmcp, each imported alone with it: ${deps} (the openai SDK is only imported on the first cloud call).`,
+    `The server's own mcp_open_sessions gauge read ${m.openSessionsReported.with1000Open} with the 1,000 open and ${m.openSessionsReported.afterChurn} after the churn. Sessions opened and closed per second during the churn: ${m.sessionsPerSecond}${p ? ` (${p.sessionsPerSecond} without the flags)` : ""}. RSS of a \`node\` importing fastmcp and one more dependency, minus fastmcp alone: ${deps}.`,
   ].join("\n");
 }
 
@@ -195,13 +191,28 @@ function models(r: BenchResults): string {
   return [
     "## 7. Models on a real Ollama",
     "",
-    `Ollama ${o.version} at ${o.baseUrl}. Load time: Ollama's load_duration after an unload; then alternating direct (/v1/chat/completions) and gateway (ask_llm over /mcp) calls, max_tokens 64, temperature 0; medians. First token counts reasoning tokens too.`,
+    `Ollama ${o.version} at ${o.baseUrl}. Load time: Ollama's load_duration after an unload; then alternating direct (/api/chat, the request the gateway sends) and gateway (ask_llm over /mcp) calls, max_tokens 64 (num_predict), temperature 0; medians. First token counts reasoning tokens too.`,
     "",
     table(["model", "load (ms)", "first token direct (ms)", "first token gateway (ms)", "tokens/s direct", "tokens/s gateway", "total direct (ms)", "total gateway (ms)"], rows),
   ].join("\n");
 }
 
-export function renderReport(r: BenchResults): string {
-  const parts = [header(r), summary(r), reproduce(r), overhead(r), streaming(r), initializeSection(r), coldStartSection(r), memory(r), container(r), models(r), findings(r), proposals(r)];
+function cloudClient(r: BenchResults): string {
+  const p = r.providerClient;
+  return [
+    "## 8. Client for cloud providers: the openai SDK vs. undici.request",
+    "",
+    `Measured in the bench process, not through the gateway: ${p.calls} streamed chat completions (10 tokens, no delay) each way, alternating in rounds, against the stand-in's OpenAI-style /v1/chat/completions route (which exists for this section only): through the openai SDK over undici's fetch with a keep-alive Agent, the way the gateway calls OpenAI-compatible cloud providers, and through undici.request on the same Agent with a 20-line SSE parser. Ollama is not called this way.`,
+    "",
+    table(["client", "p50 per call (ms)", "CPU per call (ms)"], [
+      ["openai SDK (undici fetch)", p.sdk.p50Ms, p.sdk.cpuPerCallMs],
+      ["undici.request + SSE parser", p.plain.p50Ms, p.plain.cpuPerCallMs],
+    ]),
+  ].join("\n");
+}
+
+/** The whole of BENCHMARKS.md: this run's sections, then `kept` (sections other commands wrote there) as they were. */
+export function renderReport(r: BenchResults, kept: string[] = []): string {
+  const parts = [header(r), summary(r), reproduce(r), overhead(r), streaming(r), initializeSection(r), coldStartSection(r), memory(r), container(r), models(r), cloudClient(r), ...kept];
   return `${parts.filter(Boolean).join("\n\n")}\n`;
 }

@@ -1,4 +1,3 @@
-import type { Applied } from "./applied.js";
 import type { ColdStartResult } from "./coldStart.js";
 import type { ContainerResult } from "./container.js";
 import type { InitializeResult } from "./initialize.js";
@@ -11,14 +10,24 @@ import type { StandInOptions } from "./standIn.js";
 
 /** Everything one `pnpm bench` run measured; written as BENCHMARKS.json. */
 export type BenchResults = {
-  machine: { cpu: string; cores: number; memoryGiB: number; node: string; os: string; commit: string; date: string };
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGiB: number;
+    node: string;
+    os: string;
+    commit: string;
+    date: string;
+    /** The 1-minute load average before the run started (what else the machine was doing) and when it ended (the bench included). */
+    loadAverage: { atStart: number; atEnd: number };
+  };
   settings: {
     standIn: StandInOptions;
     gatewayEntry: string;
+    /** The node flags of the Dockerfile's CMD, which the gateway runs with. */
+    imageNodeArgs: string[];
     gatewayEnv: Record<string, string>;
     quick: boolean;
-    /** Whether the installed fastmcp still waits 1 ms after every tool call (then the preview gateway runs too). */
-    fastmcpToolDelay: boolean;
     durationSeconds?: number;
   };
   overhead: LevelResult[];
@@ -27,12 +36,10 @@ export type BenchResults = {
   initialize: InitializeResult;
   coldStart: ColdStartResult;
   memory: MemoryResult;
-  /** The same, with the gateway started without the image's node flags (`flags`). */
-  memoryWithoutFlags: MemoryResult & { flags: string[] };
+  /** The same, with the gateway started without the image's node flags (`flags`); not in a --quick run. */
+  memoryWithoutFlags?: MemoryResult & { flags: string[] };
   container: ContainerResult;
   ollama: OllamaResult;
-  /** Which of the proposed changes the measured tree already has. */
-  applied: Applied;
 };
 
 export type Verdict = { id: string; what: string; target: string; measured: string; pass: boolean };

@@ -1,8 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import type { Path, Target } from "./clients.js";
-import { detectApplied } from "./applied.js";
 import { runColdStart } from "./coldStart.js";
 import { runContainer } from "./container.js";
 import { runInitialize } from "./initialize.js";
@@ -10,27 +9,27 @@ import { runLongAnswers } from "./longAnswer.js";
 import { runMemory } from "./memory.js";
 import { runOllama } from "./ollama.js";
 import { runLevel, type Level, type LevelResult } from "./overhead.js";
-import { fastmcpHasToolDelay, gatewayEnv, IMAGE_NODE_ARGS, ROOT, serverEntry, startGateway, startPassThrough, startStandIn, type Gateway } from "./procs.js";
+import { gatewayEnv, IMAGE_NODE_ARGS, ROOT, serverEntry, startGateway, startPassThrough, startStandIn } from "./procs.js";
 import { runProviderClient } from "./providerClient.js";
 import { renderReport } from "./report.js";
 import type { BenchResults } from "./results.js";
 import { benchModel, type StandInOptions } from "./standIn.js";
-import { log } from "./stats.js";
+import { log, round } from "./stats.js";
 
 /**
  * `pnpm bench`: measures the gateway against a provider stand-in with a fixed latency and writes
- * BENCHMARKS.md and BENCHMARKS.json at the repository root. Flags: --quick (fewer samples),
- * --container (also build and measure the image), --no-build (use dist/ as it is).
+ * BENCHMARKS.md and BENCHMARKS.json at the repository root. Flags: --quick (fewer samples, and
+ * memory only with the image's node flags), --container (also build and measure the image),
+ * --no-build (use dist/ as it is).
  */
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
 const STAND_IN: StandInOptions = { firstTokenMs: 20, tokens: 10, tokenMs: 1 };
-const PREVIEW_ARGS = ["--import", `${ROOT}bench/preview/fastmcp-no-tool-delay.mjs`];
 
 const plan = quick
-  ? { levels: [lv(1, 2, 30), lv(16, 2, 64), lv(64, 2, 256)], long: [250, 1000], init: 50, cold: 3, churn: 2000, provider: [2, 100] }
-  : { levels: [lv(1, 5, 60), lv(16, 5, 160), lv(64, 5, 640)], long: [250, 1000, 4000], init: 200, cold: 9, churn: 10_000, provider: [6, 200] };
+  ? { levels: [lv(1, 2, 30), lv(16, 2, 64), lv(64, 2, 256)], long: [250, 1000], init: 50, cold: 3, churn: 2000, baselines: 1, withoutFlags: false, provider: [2, 100] }
+  : { levels: [lv(1, 5, 60), lv(16, 5, 160), lv(64, 5, 640)], long: [250, 1000, 4000], init: 200, cold: 9, churn: 10_000, baselines: 3, withoutFlags: true, provider: [6, 200] };
 
 function lv(concurrency: number, rounds: number, perRound: number): Level {
   return { concurrency, rounds, perRound };
@@ -43,7 +42,7 @@ function build(): void {
   if (result.status !== 0) log(`build reported errors (dist/ may be partly stale):\n${(result.stdout + result.stderr).slice(-1500)}`);
 }
 
-function machine(): BenchResults["machine"] {
+function machine(loadAtStart: number): BenchResults["machine"] {
   const git = (...a: string[]) => {
     try {
       return execFileSync("git", a, { cwd: ROOT, encoding: "utf8" }).trim();
@@ -60,6 +59,7 @@ function machine(): BenchResults["machine"] {
     os: `${os.type()} ${os.release()}`,
     commit: `${git("rev-parse", "--short", "HEAD") || "unknown"}${dirty ? ` (+${dirty} uncommitted changes)` : ""}`,
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    loadAverage: { atStart: round(loadAtStart), atEnd: round(os.loadavg()[0]!) },
   };
 }
 
@@ -69,21 +69,15 @@ async function levels(list: Level[], paths: Path[], target: Target, label: strin
   return out;
 }
 
-/**
- * The gateway and the bare pass-through side by side; while the installed fastmcp still waits
- * 1 ms after every tool call, also a second gateway previewing the proposed change.
- */
-async function gatewaySections(providerUrl: string, providerPid: number, withPreview: boolean) {
+/** The gateway and the bare pass-through side by side, against the same stand-in. */
+async function gatewaySections(providerUrl: string, providerPid: number) {
   const gateway = await startGateway({ OLLAMA_BASE_URL: providerUrl });
   const started: Array<{ stop(): Promise<void> }> = [gateway];
   try {
     const proxy = await startPassThrough(providerUrl);
     started.push(proxy);
-    const preview: Gateway | undefined = withPreview ? await startGateway({ OLLAMA_BASE_URL: providerUrl }, PREVIEW_ARGS) : undefined;
-    if (preview) started.push(preview);
     const target: Target = { gateway: gateway.url, provider: providerUrl, model: benchModel(STAND_IN), gatewayPid: gateway.pid, providerPid, proxy: { url: proxy.url, pid: proxy.pid } };
-    if (preview) target.preview = { url: preview.url, pid: preview.pid };
-    const paths: Path[] = ["direct", "proxy", "mcp", "sse", ...(preview ? (["mcpPreview"] as const) : [])];
+    const paths: Path[] = ["direct", "proxy", "mcp", "sse"];
     log(`gateway overhead (${paths.join(", ")}; concurrency 1, 16, 64)...`);
     const overhead = await levels(plan.levels, paths, target, "");
     log("long answers...");
@@ -94,35 +88,42 @@ async function gatewaySections(providerUrl: string, providerPid: number, withPre
   }
 }
 
+/** Sections of BENCHMARKS.md that other commands write between `<!-- name:begin -->` and `<!-- name:end -->`: kept as they are. */
+function keptSections(markdown: string): string[] {
+  return [...markdown.matchAll(/<!-- ([\w-]+):begin -->[\s\S]*?<!-- \1:end -->/g)].map((m) => m[0]);
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
+  const loadAtStart = os.loadavg()[0]!;
   build();
-  const fastmcpToolDelay = fastmcpHasToolDelay();
   const standIn = await startStandIn(STAND_IN);
   try {
     log("provider client (openai SDK vs undici.request)...");
     const providerClient = await runProviderClient(standIn.url, plan.provider[0], plan.provider[1]);
-    const { overhead, longAnswers } = await gatewaySections(standIn.url, standIn.pid, fastmcpToolDelay);
+    const { overhead, longAnswers } = await gatewaySections(standIn.url, standIn.pid);
     log("initialize...");
     const initialize = await runInitialize(standIn.url, plan.init);
     log("cold start...");
     const coldStart = await runColdStart(standIn.url, plan.cold);
     log("memory...");
-    const memory = await runMemory(standIn.url, plan.churn);
-    const memoryWithoutFlags = { ...(await runMemory(standIn.url, plan.churn, false, false)), flags: [...IMAGE_NODE_ARGS] };
+    const memory = await runMemory(standIn.url, { churn: plan.churn, withImageFlags: true, baselineRepeats: plan.baselines });
+    const memoryWithoutFlags = plan.withoutFlags
+      ? { ...(await runMemory(standIn.url, { churn: plan.churn, withImageFlags: false, baselineRepeats: 0 })), flags: [...IMAGE_NODE_ARGS] }
+      : undefined;
     const container = await runContainer(args.has("--container"));
     const ollamaUrl = (process.env.OLLAMA_BASE_URL ?? "http://127.0.0.1:11434").replace(/\/+$/, "");
     log(`real Ollama at ${ollamaUrl}?`);
     const ollama = await runOllama(ollamaUrl);
     const { PATH: _p, HOME: _h, ...env } = gatewayEnv({});
     const results: BenchResults = {
-      machine: machine(),
-      settings: { standIn: STAND_IN, gatewayEntry: serverEntry().kind, gatewayEnv: env as Record<string, string>, quick, fastmcpToolDelay, durationSeconds: Math.round((performance.now() - started) / 1000) },
+      machine: machine(loadAtStart),
+      settings: { standIn: STAND_IN, gatewayEntry: serverEntry().kind, imageNodeArgs: [...IMAGE_NODE_ARGS], gatewayEnv: env as Record<string, string>, quick, durationSeconds: Math.round((performance.now() - started) / 1000) },
       overhead, providerClient, longAnswers, initialize, coldStart, memory, memoryWithoutFlags, container, ollama,
-      applied: detectApplied(fastmcpToolDelay, longAnswers, memory),
     };
     writeFileSync(`${ROOT}BENCHMARKS.json`, `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(`${ROOT}BENCHMARKS.md`, renderReport(results));
+    const previous = existsSync(`${ROOT}BENCHMARKS.md`) ? readFileSync(`${ROOT}BENCHMARKS.md`, "utf8") : "";
+    writeFileSync(`${ROOT}BENCHMARKS.md`, renderReport(results, keptSections(previous)));
     log(`wrote BENCHMARKS.md and BENCHMARKS.json in ${results.settings.durationSeconds} s`);
   } finally {
     await standIn.stop();
