@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { nowMs, sleep } from "./stats.js";
+import { freePort } from "../dev/ports.js";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSX = ["--import", import.meta.resolve("tsx")];
@@ -18,15 +18,6 @@ export function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once("exit", () => children.delete(child));
   return child;
-}
-
-/** A loopback TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The node flags the image starts the server with: what the Dockerfile's CMD puts between `node` and `dist/index.js`. */

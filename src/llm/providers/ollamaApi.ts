@@ -1,10 +1,10 @@
 import { cutRedacted } from "../../secrets.js";
 import { LlmError, responseError, toLlmError, type ErrorContext } from "../errors.js";
 import { StreamAccumulator } from "../streaming/accumulator.js";
-import { ndjsonLines } from "../streaming/ndjson.js";
+import { ndjsonLines, releaseBody } from "../streaming/ndjson.js";
 import { StreamWatch, type StreamLimits } from "../streaming/streamWatch.js";
 import type { ChatRequest, ChatResult } from "../types.js";
-import { readCapped, type HttpClient } from "./httpClient.js";
+import { readCapped, type HttpClient, type HttpResponse } from "./httpClient.js";
 
 /**
  * Ollama's native API (ollama/ollama docs/api.md): the only way in to Ollama. Streamed answers are
@@ -29,7 +29,7 @@ export type PullProgress = { status: string; completed?: number; total?: number;
 export type OllamaEndpoint = { baseUrl: string; http: HttpClient };
 
 /** A POST whose answer is streamed; a non-2xx answer becomes an LlmError with Ollama's own words. */
-async function postStream(endpoint: OllamaEndpoint, path: string, body: unknown, signal: AbortSignal, context: ErrorContext): Promise<AsyncIterable<Uint8Array>> {
+async function postStream(endpoint: OllamaEndpoint, path: string, body: unknown, signal: AbortSignal, context: ErrorContext): Promise<HttpResponse["body"]> {
   const response = await endpoint.http.request(`${endpoint.baseUrl}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -84,12 +84,16 @@ export async function chat(endpoint: OllamaEndpoint, request: ChatRequest, limit
   const context = { provider: "ollama" as const, baseUrl: endpoint.baseUrl, model: request.model };
   const stream = new StreamAccumulator(request, limits, context);
   try {
-    const lines = ndjsonLines(await postStream(endpoint, "/api/chat", chatBody(request), stream.watch.signal, context));
-    for await (const raw of lines) {
-      const line = raw as ChatLine;
+    const body = await postStream(endpoint, "/api/chat", chatBody(request), stream.watch.signal, context);
+    const lines = ndjsonLines(body)[Symbol.asyncIterator]();
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      const line = next.value as ChatLine;
       if (line.error) throw new LlmError("provider_error", `Ollama failed mid-answer: ${cutRedacted(String(line.error), 300)}`, { provider: "ollama", model: request.model });
       stream.add({ content: line.message?.content, thinking: line.message?.thinking });
       if (line.done || stream.full) {
+        // A full answer drops the request; a finished one reads the end of the body, so the connection is kept.
+        if (stream.full) void lines.return(undefined);
+        else releaseBody(lines, body);
         return stream.finish({ model: line.model, promptTokens: line.prompt_eval_count, completionTokens: line.eval_count, finishReason: line.done_reason });
       }
     }
@@ -104,12 +108,14 @@ export async function pull(endpoint: OllamaEndpoint, model: string, limits: Stre
   const context = { provider: "ollama" as const, baseUrl: endpoint.baseUrl, model };
   const watch = new StreamWatch(limits, signal);
   try {
-    for await (const raw of ndjsonLines(await postStream(endpoint, "/api/pull", { model, stream: true }, watch.signal, context))) {
-      const line = raw as PullProgress & { error?: string };
+    const body = await postStream(endpoint, "/api/pull", { model, stream: true }, watch.signal, context);
+    const lines = ndjsonLines(body)[Symbol.asyncIterator]();
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      const line = next.value as PullProgress & { error?: string };
       if (line.error) throw new LlmError("bad_request", `Ollama could not pull '${model}': ${cutRedacted(String(line.error), 300)}`, { provider: "ollama", model });
       watch.token();
       onProgress(line);
-      if (line.status === "success") return;
+      if (line.status === "success") return releaseBody(lines, body);
     }
     throw new LlmError("interrupted", `Ollama ended the pull of '${model}' before it reported success.`, { provider: "ollama", model });
   } catch (error) {

@@ -11,6 +11,7 @@ import type { ChatDelta } from "../../../src/llm/types.js";
  */
 let answer: (res: ServerResponse, body: Record<string, unknown>) => void;
 let server: Server;
+let connections = 0;
 let baseUrl: string;
 const http = createHttpClient({ connectTimeoutMs: 1000 });
 const limits = { firstTokenMs: 2000, idleMs: 2000, totalMs: 5000 };
@@ -21,6 +22,7 @@ beforeAll(async () => {
     req.on("data", (chunk) => (raw += chunk));
     req.on("end", () => answer(res, JSON.parse(raw) as Record<string, unknown>));
   });
+  server.on("connection", () => connections++);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -88,5 +90,25 @@ describe("Ollama's native chat over our own client", () => {
       setImmediate(() => res.socket?.destroy());
     };
     await expect(ask()).rejects.toMatchObject({ kind: "interrupted", message: expect.stringContaining("broke after 1 streamed pieces") });
+  });
+
+  it("keeps its connection for the next call: the end of the body is read after the last line", async () => {
+    let ended = Promise.resolve();
+    answer = (res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(line({ message: { content: "ok" }, done: false }));
+      res.write(line({ message: { content: "" }, done: true, done_reason: "stop" }));
+      // Ollama ends the body in a write of its own, after the done line: here, after the client has its answer.
+      ended = new Promise((resolve) => setTimeout(() => res.end(resolve), 30));
+    };
+    await ask();
+    await ended;
+    const before = connections;
+    for (let i = 0; i < 5; i++) {
+      expect((await ask()).text).toBe("ok");
+      await ended;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(connections - before).toBe(0);
   });
 });
