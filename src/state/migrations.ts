@@ -79,12 +79,14 @@ export async function migrate(db: Db, migrations: Migration[] = MIGRATIONS): Pro
   return db.transaction(async (tx) => {
     await tx.query("select pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
     await tx.exec("create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())");
-    const [row] = await tx.query<{ version: number | null }>("select max(version)::integer as version from schema_migrations");
-    const from = row?.version ?? 0;
+    const applied = new Set((await tx.query<{ version: number }>("select version from schema_migrations")).map((row) => row.version));
+    const from = Math.max(0, ...applied);
     if (from > latest) {
       throw new StateError(`${db.where} has schema version ${from}, newer than this server's ${latest}: it was written by a newer mcp-lab. Upgrade this server, or point it at another database. Nothing was changed.`);
     }
-    for (const migration of migrations.filter((m) => m.version > from)) {
+    // Each version not applied yet, in order (not only those above the highest: a version added
+    // between two that were applied elsewhere is still applied).
+    for (const migration of migrations.filter((m) => !applied.has(m.version))) {
       await tx.exec(migration.sql);
       await tx.query("insert into schema_migrations (version, name) values ($1, $2)", [migration.version, migration.name]);
     }
