@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Caller } from "../caller.js";
+import type { Refusal } from "./security.js";
 import type { Target } from "./target.js";
 
 /** One request, as a route sees it: the path already canonical, the caller already checked (for guarded routes). */
@@ -10,9 +11,19 @@ export type Route =
   | { methods: readonly string[]; access: "open"; serve(request: RouteRequest): void | Promise<void> }
   /**
    * Behind the guard: `tokens` are the bearer tokens this route takes (default: MCP_AUTH_TOKEN's);
-   * `preflight` lets a browser's CORS preflight (which carries no token) through to `next`.
+   * `preflight` lets a browser's CORS preflight (which carries no token) through to `next`;
+   * `apiKey` also takes the token as Anthropic's `x-api-key` header; `refusalBody` shapes the
+   * guard's refusals (401, 403, 429) as the route's clients expect them (an API's own error shape).
    */
-  | { methods: readonly string[]; access: "guarded"; tokens?: string[]; preflight?: boolean; serve(request: RouteRequest & { caller: Caller }): void | Promise<void> };
+  | {
+      methods: readonly string[];
+      access: "guarded";
+      tokens?: string[];
+      preflight?: boolean;
+      apiKey?: boolean;
+      refusalBody?: (req: IncomingMessage, refusal: Refusal) => unknown;
+      serve(request: RouteRequest & { caller: Caller }): void | Promise<void>;
+    };
 
 /** Routes by exact path, plus prefixes (a path under `/.well-known/`, say) for families of paths. */
 export class RouteTable {

@@ -78,11 +78,20 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
+/** The tokens a request presents: its bearer token, and with `apiKey` also Anthropic's `x-api-key` header. */
+export function presentedTokens(req: IncomingMessage, apiKey: boolean): string[] {
+  const bearer = bearerToken(req);
+  const header = apiKey ? req.headers["x-api-key"] : undefined;
+  const key = (Array.isArray(header) ? header[0] : header)?.trim();
+  return [bearer, key].filter((token, i, all): token is string => !!token && all.indexOf(token) === i);
+}
+
 /** 401 with WWW-Authenticate: the answer to a request without one of the tokens. */
-export function unauthorized(presented: string | undefined): Refusal {
+export function unauthorized(presented: string | undefined, apiKey = false): Refusal {
+  const needed = apiKey ? "`Authorization: Bearer <token>` or `x-api-key: <token>`" : "`Authorization: Bearer <token>`";
   return {
     status: 401,
-    message: presented ? "The bearer token is not valid." : "This server needs `Authorization: Bearer <token>` (the value of MCP_AUTH_TOKEN).",
+    message: presented ? `The ${apiKey ? "token" : "bearer token"} is not valid.` : `This server needs ${needed} (the value of MCP_AUTH_TOKEN).`,
     headers: { "www-authenticate": `Bearer realm="mcp-lab"${presented ? ', error="invalid_token"' : ""}` },
   };
 }

@@ -13,6 +13,7 @@ import { Metrics } from "../metrics.js";
 import { registerSecrets } from "../secrets.js";
 import { ConversationStore } from "../state/conversations.js";
 import { StateStore } from "../state/store.js";
+import { UsageRecorder } from "../state/usage.js";
 import { ModelCatalog } from "./catalog.js";
 
 /**
@@ -27,6 +28,8 @@ export type Services = {
   catalog: ModelCatalog;
   state: StateStore;
   conversations: ConversationStore;
+  /** Tokens in/out per token, model and day, for the /v1/* endpoints (`pnpm usage`). */
+  usage: UsageRecorder;
   providerHttp: HttpClient;
   metrics: Metrics;
   /** Tool calls running, so a shutdown can wait for them. */
@@ -71,12 +74,13 @@ export function createServices(config: Config, logger: Logger): Services {
   });
   const state = new StateStore({ ...config.state, onPoolError: (error) => logger.warn({ err: error }, "the database connection failed; queries retry on their own") });
   const conversations = new ConversationStore(state, config.conversations);
-  return { ollama, router, gateway, limiters, catalog, state, conversations, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams };
+  const usage = new UsageRecorder(state, { retentionDays: config.api.usageRetentionDays, onError: (error) => logger.warn({ err: error }, "usage could not be saved; it is kept to try again") });
+  return { ollama, router, gateway, limiters, catalog, state, conversations, usage, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams };
 }
 
 function createMetrics(config: Config, parts: Pick<Services, "limiters" | "catalog" | "sessions" | "sseStreams">): Metrics {
   const { limiters, catalog, sessions, sseStreams } = parts;
-  const configuredModels = new Set([config.defaultModel, ...config.fallbackModels, ...config.warmModels]);
+  const configuredModels = new Set([config.defaultModel, ...config.fallbackModels, ...config.warmModels, ...config.api.aliases.map((rule) => rule.model)]);
   return new Metrics(
     {
       openSessions: () => ({ sse: sseStreams.open, "streamable-http": Math.max(0, sessions.size - sseStreams.open) }),
