@@ -3,8 +3,12 @@ import { redactText } from "../secrets.js";
 import { type ApiDialect, type ApiError, errorBody } from "./errors.js";
 import { formatEvent } from "./sse.js";
 
-/** An event on its way to the client: Anthropic's carry a name, OpenAI's are `data:` only. */
-export type ClientEvent = { event?: string; data: Record<string, unknown> };
+/**
+ * An event on its way to the client: Anthropic's carry a name, OpenAI's are `data:` only. `raw` is
+ * the upstream's own text of `data`, written as it came while nothing in `data` is changed (a
+ * redaction that changes it drops `raw`), so a relayed event costs no second serialisation.
+ */
+export type ClientEvent = { event?: string; data: Record<string, unknown>; raw?: string };
 
 export type Usage = { inputTokens: number | undefined; outputTokens: number | undefined };
 
@@ -85,7 +89,7 @@ export class ClientStream {
     if (shown.length === 0 || this.res.destroyed) return;
     if (!this.committed) this.commit();
     // Whole secrets anywhere in an event (ids, names) are hidden too; text split across events was handled by `redact`.
-    const text = shown.map((event) => redactText(formatEvent(event.event, event.data))).join("");
+    const text = shown.map((event) => redactText(formatEvent(event.event, event.raw ?? event.data))).join("");
     if (!this.res.write(text)) await drained(this.res);
   }
 

@@ -65,11 +65,21 @@ export function checkHostAndOrigin(req: IncomingMessage, security: Config["secur
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
+/** The configured tokens' digests, computed once per list (the lists live as long as the configuration). */
+const digests = new WeakMap<string[], Buffer[]>();
+
 /** The configured token a presented one equals, compared in constant time (hashes make the lengths equal). */
 export function matchingToken(presented: string, tokens: string[]): string | undefined {
   const candidate = digest(presented);
+  let known = digests.get(tokens);
+  if (!known) {
+    known = tokens.map(digest);
+    digests.set(tokens, known);
+  }
   let matched: string | undefined;
-  for (const token of tokens) if (timingSafeEqual(candidate, digest(token))) matched = token;
+  tokens.forEach((token, i) => {
+    if (timingSafeEqual(candidate, known[i]!)) matched = token;
+  });
   return matched;
 }
 

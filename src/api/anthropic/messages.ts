@@ -37,7 +37,7 @@ function eventRelay(target: ResolvedModel): StreamDecoder {
         throw new LlmError("provider_error", `${target.provider.name} failed mid-answer: ${cutRedacted(message, 300)}`, { provider: target.provider.name, model: target.model });
       }
       if (data.type === "message_stop") stopped = true;
-      return [{ event: event.event ?? String(data.type), data }];
+      return [{ event: event.event ?? String(data.type), data, raw: event.data }];
     },
     finish: () => [],
   };

@@ -39,7 +39,11 @@ export class MessagesEventDialect implements StreamDialect {
     if (event.data.type === "content_block_delta") {
       const delta = event.data.delta as Record<string, unknown> | undefined;
       const field = TEXT_OF[String(delta?.type)];
-      if (delta && field && typeof delta[field] === "string") delta[field] = this.push(index, String(delta.type), delta[field] as string);
+      if (delta && field && typeof delta[field] === "string") {
+        const text = delta[field] as string;
+        delta[field] = this.push(index, String(delta.type), text);
+        if (delta[field] !== text) event.raw = undefined;
+      }
       return [event];
     }
     if (event.data.type === "content_block_stop") return [...this.release(index), event];

@@ -74,7 +74,7 @@ function chunkRelay(target: ResolvedModel, dialect: ChatChunkDialect): StreamDec
         return [];
       }
       if ((data.choices as Array<{ finish_reason?: unknown }> | undefined)?.some((choice) => choice.finish_reason)) finished = true;
-      return [{ data }];
+      return [{ data, raw: event.data }];
     },
     finish: () => [],
   };
@@ -95,7 +95,8 @@ export async function chatCompletions(deps: ApiDeps, call: ApiCall, record: ApiR
   const stream = parsed.stream === true;
   const showUsage = parsed.stream_options?.include_usage === true;
   const plan = (target: ResolvedModel): Plan => {
-    const capped = target.provider.name === "ollama" && body.max_tokens == null && body.max_completion_tokens == null ? { max_tokens: deps.limits.maxOutputTokens } : {};
+    // Ollama's endpoint reads max_tokens only, and without it generates until the context is full.
+    const capped = target.provider.name === "ollama" ? { max_tokens: body.max_tokens ?? body.max_completion_tokens ?? deps.limits.maxOutputTokens } : {};
     const streamOptions = stream ? { stream_options: { ...body.stream_options, include_usage: true } } : {};
     const wireBody = { ...body, ...capped, ...streamOptions, model: target.model };
     if (stream) return { wire: "chat/completions", body: wireBody, decoder: chunkRelay(target, new ChatChunkDialect(showUsage)) };

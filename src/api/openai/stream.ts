@@ -47,11 +47,11 @@ export class ChatChunkDialect implements StreamDialect {
       const index = choice.index ?? 0;
       if (!choice.delta) choice.delta = {};
       const delta = choice.delta;
-      for (const field of TEXT_FIELDS) if (typeof delta[field] === "string") delta[field] = this.push(`${index}:${field}`, delta[field] as string);
+      for (const field of TEXT_FIELDS) if (typeof delta[field] === "string") delta[field] = this.push(event, `${index}:${field}`, delta[field] as string);
       for (const call of delta.tool_calls ?? []) {
-        if (typeof call.function?.arguments === "string") call.function.arguments = this.push(`${index}:tool:${call.index ?? 0}`, call.function.arguments);
+        if (typeof call.function?.arguments === "string") call.function.arguments = this.push(event, `${index}:tool:${call.index ?? 0}`, call.function.arguments);
       }
-      if (choice.finish_reason) this.release(index, delta);
+      if (choice.finish_reason && this.release(index, delta)) event.raw = undefined;
     }
     return [event];
   }
@@ -69,19 +69,23 @@ export class ChatChunkDialect implements StreamDialect {
     return [{ data: { id, object, created, model, choices: pieces.map(([index, delta]) => ({ index, delta, finish_reason: null })) } }];
   }
 
-  /** Text held back for choice `index` goes into `delta` (its finishing chunk, or the flush chunk). */
-  private release(index: number, delta: Delta): void {
+  /** Text held back for choice `index` goes into `delta` (its finishing chunk, or the flush chunk); true if there was any. */
+  private release(index: number, delta: Delta): boolean {
+    let released = false;
     for (const [key, redactor] of this.redactors) {
       const [owner, field, tool] = key.split(":");
       if (Number(owner) !== index || !redactor.holding) continue;
       const rest = redactor.end();
+      released = true;
       if (field === "tool") {
         delta.tool_calls = [...(delta.tool_calls ?? []), { index: Number(tool), function: { arguments: rest } }];
       } else delta[field!] = `${typeof delta[field!] === "string" ? delta[field!] : ""}${rest}`;
     }
+    return released;
   }
 
-  private push(key: string, text: string): string {
+  /** `text` as it may go out now; the event's raw text no longer stands for it if that changed it. */
+  private push(event: ClientEvent, key: string, text: string): string {
     let redactor = this.redactors.get(key);
     if (!redactor) {
       // Choices and tool calls are few; past this many only whole secrets are hidden (memory stays bounded).
@@ -89,6 +93,8 @@ export class ChatChunkDialect implements StreamDialect {
       redactor = new StreamRedactor();
       this.redactors.set(key, redactor);
     }
-    return redactor.push(text);
+    const out = redactor.push(text);
+    if (out !== text) event.raw = undefined;
+    return out;
   }
 }
