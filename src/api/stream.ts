@@ -33,6 +33,9 @@ export interface StreamDialect {
   readonly trailer: string;
 }
 
+/** Events held before the first piece of an answer at most: a stream that sends more of them is not answering. */
+const MAX_HELD = 64;
+
 /** Keep-alive and buffering headers for a relayed stream; a proxy must not hold it back. */
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" };
 
@@ -64,6 +67,9 @@ export class ClientStream {
   async send(event: ClientEvent): Promise<void> {
     this.dialect.readUsage(event, this.usage);
     if (!this.committed && this.dialect.isPreamble(event)) {
+      // A keep-alive before the answer has begun means nothing to a client that has seen nothing yet.
+      if (event.data.type === "ping") return;
+      if (this.held.length >= MAX_HELD) throw new Error(`the upstream sent ${MAX_HELD} events without any part of an answer`);
       this.held.push(event);
       return;
     }
