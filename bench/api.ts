@@ -34,10 +34,10 @@ function spawnTracked(argv: string[], env: NodeJS.ProcessEnv, stdout: "pipe" | "
 }
 
 /** A helper of the bench in its own process (it prints {"port":N}). */
-async function startHelper(file: string, env: Record<string, string> = {}): Promise<string> {
+async function startHelper(file: string, env: Record<string, string> = {}): Promise<{ url: string; pid: number }> {
   const child = spawnTracked(["--import", import.meta.resolve("tsx"), `${ROOT}bench/${file}`], env, "pipe");
   const port = await new Promise<number>((resolve) => child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString("utf8")) as { port: number }).port)));
-  return `http://127.0.0.1:${port}`;
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid! };
 }
 
 /** CPU time a process has used so far, from /proc/<pid>/schedstat, in ms. */
@@ -88,8 +88,8 @@ async function timed(base: string, c: Case): Promise<number> {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-type Sides = { upstream: string; floor: string; server: string; serverPid: number };
-type Row = Case & { samples: number; direct: number[]; floor: number[]; through: number[]; added: number[]; overFloor: number[]; serverCpuMs: number };
+type Sides = { upstream: string; floor: string; server: string; pids: { floor: number; server: number } };
+type Row = Case & { samples: number; direct: number[]; floor: number[]; through: number[]; added: number[]; overFloor: number[]; floorCpuMs: number; serverCpuMs: number };
 
 /**
  * Every case, both ways, WARMUP times (JIT, pools, the model list); then a wait past the usage
@@ -109,23 +109,27 @@ async function warmUp(sides: Sides): Promise<void> {
 async function measure(c: Case, sides: Sides): Promise<Row> {
   const bases = [sides.upstream, sides.floor, sides.server];
   const samples: number[][] = [[], [], []];
-  let serverCpuMs = 0;
+  const cpu = [0, 0, 0];
+  const pidOf = [undefined, sides.pids.floor, sides.pids.server];
   // One of each in turn, the order rotating: all three see the same machine at the same moment.
   for (let i = 0; i < SAMPLES; i++) {
     for (let k = 0; k < 3; k++) {
       const side = (i + k) % 3;
-      const cpu = side === 2 ? cpuMsOf(sides.serverPid) : 0;
+      const pid = pidOf[side];
+      const before = pid === undefined ? 0 : cpuMsOf(pid);
       samples[side]!.push(await timed(bases[side]!, c));
-      if (side === 2) serverCpuMs += cpuMsOf(sides.serverPid) - cpu;
+      if (pid !== undefined) cpu[side]! += cpuMsOf(pid) - before;
     }
   }
   const [direct, floor, through] = samples.map((list) => {
     const sorted = [...list].sort((a, b) => a - b);
     return [50, 95, 99].map((p) => percentile(sorted, p));
   }) as [number[], number[], number[]];
-  return { ...c, samples: SAMPLES, direct, floor, through, added: through.map((t, i) => t - direct[i]!), overFloor: through.map((t, i) => t - floor[i]!), serverCpuMs: serverCpuMs / SAMPLES };
+  const overFloor = through.map((t, i) => t - floor[i]!);
+  return { ...c, samples: SAMPLES, direct, floor, through, added: through.map((t, i) => t - direct[i]!), overFloor, floorCpuMs: cpu[1]! / SAMPLES, serverCpuMs: cpu[2]! / SAMPLES };
 }
 
+const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
 const ms = (values: number[]) => values.map((v) => v.toFixed(2)).join(" / ");
 
 function section(rows: Row[], entry: string): string {
@@ -135,15 +139,17 @@ function section(rows: Row[], entry: string): string {
     "",
     `Written by \`pnpm bench:api\` (bench/api.ts) on ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} cores, Node.js ${process.version}.`,
     `The server is \`${entry}\` (LOG_LEVEL=warn, a token, RATE_LIMIT_PER_MINUTE=0); the upstream (bench/apiUpstream.ts, its own process) answers as Ollama's /v1 endpoints do: 10 tokens, the first after 20 ms, then 1 ms apart.`,
-    `Each row: ${rows[0]?.samples ?? 0} requests each way at concurrency 1 — direct, through a bare pass-through process (bench/passThrough.ts: node:http piping bytes, the floor for any process in the middle) and through mcp-lab — one of each in turn, after ${WARMUP} warm-up requests each; latency to the last byte. *added* = mcp-lab's percentile minus the direct one; *over the floor* = mcp-lab's minus the pass-through's; *CPU* = the server process's CPU time per request (/proc/<pid>/schedstat).`,
+    `Each row: ${rows[0]?.samples ?? 0} requests each way at concurrency 1 — direct, through a bare pass-through process (bench/passThrough.ts: node:http piping bytes, the floor for any process in the middle) and through mcp-lab — one of each in turn, after ${WARMUP} warm-up requests each; latency to the last byte. *added* = mcp-lab's percentile minus the direct one; *over the floor* = mcp-lab's minus the pass-through's; *CPU* = the middle process's CPU time per request (/proc/<pid>/schedstat), the pass-through's and mcp-lab's.`,
     `Load average while it ran: ${os.loadavg().map((l) => l.toFixed(1)).join(", ")} (other work on the machine shows up in every column).`,
     "",
-    "| route | answer | direct p50 / p95 / p99 (ms) | bare pass-through p50 / p95 / p99 (ms) | mcp-lab p50 / p95 / p99 (ms) | added p50 / p95 / p99 (ms) | over the floor p50 (ms) | mcp-lab CPU per request (ms) | target: added p50 < 1 ms |",
+    "| route | answer | direct p50 / p95 / p99 (ms) | bare pass-through p50 / p95 / p99 (ms) | mcp-lab p50 / p95 / p99 (ms) | added p50 / p95 / p99 (ms) | over the floor p50 (ms) | CPU per request: pass-through / mcp-lab (ms) | target: added p50 < 1 ms |",
     "|---|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| \`${r.route}\` | ${r.stream ? "streamed" : "whole"} | ${ms(r.direct)} | ${ms(r.floor)} | ${ms(r.through)} | ${ms(r.added)} | ${r.overFloor[0]!.toFixed(2)} | ${r.serverCpuMs.toFixed(2)} | ${r.added[0]! < 1 ? "PASS" : "**MISS**"} |`,
+        `| \`${r.route}\` | ${r.stream ? "streamed" : "whole"} | ${ms(r.direct)} | ${ms(r.floor)} | ${ms(r.through)} | ${ms(r.added)} | ${r.overFloor[0]!.toFixed(2)} | ${r.floorCpuMs.toFixed(2)} / ${r.serverCpuMs.toFixed(2)} | ${r.added[0]! < 1 ? "PASS" : "**MISS**"} |`,
     ),
+    "",
+    `In this run a bare process in the middle added ${spread(rows.map((r) => r.floor[0]! - r.direct[0]!))} ms at the median, and mcp-lab ${spread(rows.map((r) => r.overFloor[0]!))} ms over that.`,
     "",
     "What the server does in that time: the guard (Host, token hash, rate), reading and checking the body, MODEL_ALIASES and the cached model list, a slot of the fair limiter, one upstream request on a keep-alive pool, and for a stream every event parsed, its text redacted (a secret cut across events included) and written again; usage is summed in memory and written to the store every few seconds.",
     END,
@@ -163,10 +169,10 @@ function writeSection(text: string): void {
 // A store already made (a copy of the tests' template): creating one (initdb) is not what is measured.
 const dataDir = await freshDataDir();
 try {
-  const upstream = await startHelper("apiUpstream.ts");
+  const upstream = (await startHelper("apiUpstream.ts")).url;
   const floor = await startHelper("passThrough.ts", { PROVIDER_URL: upstream });
   const server = await startServer(upstream, dataDir);
-  const sides = { upstream, floor, server: server.url, serverPid: server.pid };
+  const sides = { upstream, floor: floor.url, server: server.url, pids: { floor: floor.pid, server: server.pid } };
   await warmUp(sides);
   const rows: Row[] = [];
   for (const c of CASES) rows.push(await measure(c, sides));
