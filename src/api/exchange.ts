@@ -58,9 +58,13 @@ type Answer = { usage: Usage; timeToFirstTokenMs: number | undefined };
  */
 export async function exchange(deps: ExchangeDeps, request: ExchangeRequest, record: ApiRecord): Promise<void> {
   const { res } = request;
-  const gone = new AbortController();
-  res.once("close", () => res.writableFinished || gone.abort(new Error("the client closed the connection")));
-  const signal = AbortSignal.any([gone.signal, deps.stopping]);
+  // One controller for both ends of the request (the client going, the server stopping): cheaper
+  // than AbortSignal.any, whose dependent signals on the long-lived `stopping` cost the GC.
+  const cancel = new AbortController();
+  const stop = () => cancel.abort(deps.stopping.reason);
+  res.once("close", () => res.writableFinished || cancel.abort(new Error("the client closed the connection")));
+  deps.stopping.addEventListener("abort", stop, { once: true });
+  const signal = cancel.signal;
   const sink = request.stream ? new ClientStream(res, request.headers) : undefined;
   let exchanged: Exchanged<Answer & { text?: string }>;
   try {
@@ -76,6 +80,7 @@ export async function exchange(deps: ExchangeDeps, request: ExchangeRequest, rec
     sink.fail(deps.stopping.aborted ? SHUTTING_DOWN : toApiError(error));
     return;
   } finally {
+    deps.stopping.removeEventListener("abort", stop);
     if (sink) Object.assign(record, { usage: sink.usage });
   }
   const { value, retries, fellBackFrom } = exchanged;
@@ -120,20 +125,26 @@ async function streamOnce(limits: StreamLimits, target: ResolvedModel, plan: Pla
 }
 
 async function wholeOnce(limits: StreamLimits, target: ResolvedModel, plan: Plan, signal: AbortSignal | undefined): Promise<Answer & { text: string }> {
-  const deadline = AbortSignal.timeout(limits.totalMs);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new Error("total timeout")), limits.totalMs);
+  const cancelled = () => deadline.abort(signal?.reason);
+  signal?.addEventListener("abort", cancelled, { once: true });
   let context = contextOf(target);
   try {
-    const upstream = await target.provider.relay(plan.wire, plan.body, signal ? AbortSignal.any([signal, deadline]) : deadline);
+    const upstream = await target.provider.relay(plan.wire, plan.body, deadline.signal);
     context = contextOf(target, upstream.baseUrl);
     const converted = plan.convert!(await readCapped(upstream.body, MAX_UPSTREAM_BYTES));
     return { ...converted, timeToFirstTokenMs: undefined };
   } catch (error) {
     if (signal?.aborted) throw new LlmError("cancelled", "The request was cancelled before the model answered.", { provider: context.provider, model: target.model });
-    if (deadline.aborted) {
+    if (deadline.signal.aborted) {
       const message = `${context.provider} model '${target.model}' did not finish within ${limits.totalMs} ms (LLM_TOTAL_TIMEOUT_MS). Raise LLM_TOTAL_TIMEOUT_MS for slow models, or stream the answer.`;
       throw new LlmError("timeout", message, { provider: context.provider, model: target.model });
     }
     throw toLlmError(error, context);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", cancelled);
   }
 }
 

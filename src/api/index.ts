@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { countTokens, messages } from "./anthropic/messages.js";
 import type { ApiDialect } from "./errors.js";
 import { listModels, modelsBody } from "./models.js";
@@ -15,6 +16,9 @@ export type ApiSurface = Record<ApiRoute, (call: ApiCall) => Promise<void>>;
 export const modelsDialect = (call: Pick<ApiCall, "req">): ApiDialect => (call.req.headers["anthropic-version"] === undefined ? "openai" : "anthropic");
 
 export function createApi(deps: ApiDeps): ApiSurface {
+  // Each request in flight listens on the shutdown signal until it ends (as many as there are
+  // connections, MAX_CONNECTIONS): not the leak Node's warning past 10 listeners suspects.
+  setMaxListeners(0, deps.stopping);
   const route = (name: ApiRoute, dialect: (call: ApiCall) => ApiDialect, work: (deps: ApiDeps, call: ApiCall, record: ApiRecord) => Promise<void>) => (call: ApiCall) =>
     serveApi(deps, call, name, dialect(call), (record) => work(deps, call, record));
   return {
