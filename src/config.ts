@@ -28,6 +28,8 @@ export type Config = {
   fallbackModels: string[];
   localOnly: boolean;
   warmModels: string[];
+  /** The OpenAI- and Anthropic-compatible endpoints (/v1/*): MODEL_ALIASES, and how long usage per token is kept. */
+  api: { aliases: Array<{ pattern: string; model: string }>; usageRetentionDays: number };
   maxOutputChars: number;
   progressIntervalMs: number;
   conversations: { ttlMs: number; maxTurns: number; maxBytes: number; maxBytesPerOwner: number };
@@ -124,6 +126,11 @@ function parseEnv(env: NodeJS.ProcessEnv): Env {
   );
 }
 
+function aliasRule(rule: string): { pattern: string; model: string } {
+  const at = rule.indexOf("=");
+  return { pattern: rule.slice(0, at), model: rule.slice(at + 1) };
+}
+
 function toConfig(e: Env, transport: Config["transport"]): Config {
   return {
     port: e.PORT,
@@ -151,6 +158,7 @@ function toConfig(e: Env, transport: Config["transport"]): Config {
     fallbackModels: list(e.FALLBACK_MODELS),
     localOnly: e.LOCAL_ONLY,
     warmModels: list(e.WARM_MODELS),
+    api: { aliases: list(e.MODEL_ALIASES).map(aliasRule), usageRetentionDays: e.USAGE_RETENTION_DAYS },
     maxOutputChars: e.MAX_OUTPUT_CHARS,
     progressIntervalMs: e.PROGRESS_INTERVAL_MS,
     conversations: { ttlMs: e.CONVERSATION_TTL_MS, maxTurns: e.CONVERSATION_MAX_TURNS, maxBytes: e.CONVERSATION_MAX_BYTES, maxBytesPerOwner: Math.min(e.CONVERSATION_MAX_BYTES_PER_TOKEN, e.CONVERSATION_MAX_BYTES) },

@@ -84,6 +84,12 @@ export const envSchema = z.object({
   FALLBACK_MODELS: z.string().trim().default(""),
   LOCAL_ONLY: boolean(false),
   WARM_MODELS: z.string().trim().default(""),
+  MODEL_ALIASES: z
+    .string()
+    .trim()
+    .refine((value) => list(value).every((rule) => /^[^=\s]{1,256}=[^=\s]{1,256}$/.test(rule)), "comma-separated pattern=model rules, e.g. claude-*-haiku*=qwen3:4b,claude-*=qwen3-coder:30b")
+    .default(""),
+  USAGE_RETENTION_DAYS: integer(1, 36_500, 400),
   MAX_OUTPUT_CHARS: integer(200, 1_000_000, 40_000),
   PROGRESS_INTERVAL_MS: integer(100, 60_000, 10_000),
   CONVERSATION_TTL_MS: integer(1_000, 86_400_000, 1_800_000),

@@ -2,6 +2,7 @@ import type { FastMCP } from "fastmcp";
 import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
 import { type Config, ConfigError } from "./config.js";
+import { createApi, ModelAliases } from "./api/index.js";
 import { createFrontDoor, type DoorState } from "./http/frontDoor.js";
 import { ReadinessProbe, readyReport } from "./http/probes.js";
 import type { SessionHandle } from "./http/sessions.js";
@@ -47,6 +48,7 @@ export async function startServer(config: Config, logger: Logger, seams: Seams =
       await new Promise((resolve) => setTimeout(resolve, 100));
       await mcp.stop();
       await services.providerHttp.close();
+      await services.usage.flush();
       await services.state.close();
       logger.info("stopped");
     })());
@@ -78,12 +80,30 @@ async function startHttp(config: Config, logger: Logger, services: Services, mcp
     port: config.port,
     stateless: config.stateless,
     sockets: { maxConnections: config.security.maxConnections, headersTimeoutMs: 20_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000 },
-    front: createFrontDoor({ config, metrics: services.metrics, sseStreams: services.sseStreams, sessions, readiness, state, connector: services.connector }),
+    front: createFrontDoor({ config, metrics: services.metrics, sseStreams: services.sseStreams, sessions, readiness, state, connector: services.connector, api: apiOf(config, logger, services) }),
     onError: (error) => logger.error({ err: error }, "request failed in the front door"),
   });
-  logger.info({ host: config.host, port: listener.port, stateless: config.stateless }, "serving MCP on /mcp (streamable HTTP) and /sse (legacy SSE)");
+  logger.info({ host: config.host, port: listener.port, stateless: config.stateless }, "serving MCP on /mcp (streamable HTTP) and /sse (legacy SSE), and the OpenAI- and Anthropic-compatible API on /v1");
   if (services.connector) logger.info({ resource: services.connector.urls.resource }, "the connector door is on: OAuth clients connect at /connector/mcp");
   return listener;
+}
+
+/** The OpenAI- and Anthropic-compatible endpoints, on the same services as the MCP tools. */
+function apiOf(config: Config, logger: Logger, services: Services) {
+  const { gateway, catalog, metrics, usage, inFlight, stopping } = services;
+  const { firstTokenMs, idleMs, totalMs } = config.timeouts;
+  return createApi({
+    gateway,
+    catalog,
+    aliases: new ModelAliases(config.api.aliases),
+    metrics,
+    logger,
+    usage,
+    inFlight,
+    stopping: stopping.signal,
+    limits: { maxBodyBytes: config.security.maxBodyBytes, maxPromptChars: config.security.maxPromptChars, maxOutputTokens: config.caps.maxOutputTokens },
+    streamLimits: { firstTokenMs, idleMs, totalMs },
+  });
 }
 
 /** The embedded store's directory must exist and be writable before anything relies on it. */

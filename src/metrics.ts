@@ -7,6 +7,9 @@ export type ConnectorEvent = "registered" | "approved" | "denied" | "password_re
 
 export type CallSample = { tool: string; provider?: string; model?: string; outcome: string; seconds: number };
 
+/** One request to the OpenAI- or Anthropic-compatible endpoints; every label from a fixed set. */
+export type ApiSample = { route: string; provider?: string; model?: string; outcome: string; seconds: number; usage?: { inputTokens?: number; outputTokens?: number } };
+
 /** Prometheus metrics (prom-client), one registry per server so tests can run several. */
 export class Metrics {
   readonly registry = new Registry();
@@ -28,6 +31,25 @@ export class Metrics {
   private readonly providerErrors = new Counter({ name: "llm_provider_errors_total", help: "Failed provider calls by kind", labelNames: ["provider", "kind"], registers: [this.registry] });
   private readonly retries = new Counter({ name: "llm_retries_total", help: "Provider calls retried", labelNames: ["provider"], registers: [this.registry] });
   private readonly tokens = new Counter({ name: "llm_tokens_total", help: "Tokens in (prompt) and out (completion)", labelNames: ["provider", "direction"], registers: [this.registry] });
+  private readonly apiRequests = new Counter({
+    name: "api_requests_total",
+    help: "Requests to /v1/* (OpenAI- and Anthropic-compatible) by route, provider, model and outcome",
+    labelNames: ["route", "provider", "model", "outcome"],
+    registers: [this.registry],
+  });
+  private readonly apiSeconds = new Histogram({
+    name: "api_request_duration_seconds",
+    help: "Latency of requests to /v1/*, to the end of the answer",
+    labelNames: ["route", "provider", "model"],
+    buckets: [0.005, 0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+  private readonly apiTokens = new Counter({
+    name: "api_tokens_total",
+    help: "Tokens in (prompt) and out (completion) of requests to /v1/*",
+    labelNames: ["route", "provider", "model", "direction"],
+    registers: [this.registry],
+  });
   private readonly httpRefusals = new Counter({ name: "http_refused_requests_total", help: "Requests refused before MCP, by status", labelNames: ["status"], registers: [this.registry] });
   private readonly connectorEvents = new Counter({ name: "connector_events_total", help: "The connector door's OAuth events (registrations, approvals, tokens, refusals)", labelNames: ["event"], registers: [this.registry] });
 
@@ -83,6 +105,14 @@ export class Metrics {
   toolCall(sample: CallSample): void {
     this.toolCalls.inc({ tool: sample.tool, provider: sample.provider ?? "", model: sample.outcome === "ok" ? this.modelLabel(sample.model) : "", outcome: sample.outcome });
     this.toolSeconds.observe({ tool: sample.tool, outcome: sample.outcome }, sample.seconds);
+  }
+
+  apiRequest(sample: ApiSample): void {
+    const labels = { route: sample.route, provider: sample.provider ?? "", model: this.modelLabel(sample.model) };
+    this.apiRequests.inc({ ...labels, outcome: sample.outcome });
+    this.apiSeconds.observe(labels, sample.seconds);
+    if (sample.usage?.inputTokens) this.apiTokens.inc({ ...labels, direction: "in" }, sample.usage.inputTokens);
+    if (sample.usage?.outputTokens) this.apiTokens.inc({ ...labels, direction: "out" }, sample.usage.outputTokens);
   }
 
   providerCall(provider: string, result: { timeToFirstTokenMs?: number; promptTokens?: number; completionTokens?: number }): void {

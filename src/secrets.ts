@@ -66,3 +66,47 @@ export function redactDeep<T>(value: T): T {
   }
   return value;
 }
+
+/** The length of the longest end of `text` that is a start of some secret (which may still be arriving). */
+function secretStartAtEnd(text: string): number {
+  let best = 0;
+  for (const secret of known) {
+    for (let length = Math.min(secret.length - 1, text.length); length > best; length--) {
+      if (text.endsWith(secret.slice(0, length))) {
+        best = length;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * Redacts one text that arrives in pieces (a streamed answer relayed as it comes): whatever it
+ * passes on has every whole secret hidden, and a secret cut in two by the pieces is hidden too,
+ * because an end that could be the start of a secret is held back until the next piece (or `end`)
+ * says what it is. Each piece costs its length plus the secrets' lengths squared (short).
+ */
+export class StreamRedactor {
+  private held = "";
+
+  /** The text that may go out now (possibly empty); the rest waits for the next piece. */
+  push(piece: string): string {
+    if (known.size === 0) return piece;
+    const text = redactText(this.held + piece);
+    const keep = secretStartAtEnd(text);
+    this.held = text.slice(text.length - keep);
+    return text.slice(0, text.length - keep);
+  }
+
+  /** Whatever was held back, once the text is over: a start of a secret long enough to matter is hidden. */
+  end(): string {
+    const held = this.held;
+    this.held = "";
+    return held && hidePartial(held, "end");
+  }
+
+  get holding(): boolean {
+    return this.held !== "";
+  }
+}

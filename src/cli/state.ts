@@ -2,10 +2,8 @@
 import "../nodeCheck.js";
 import { createReadStream, createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
-import dotenv from "dotenv";
-import { ConfigError, loadConfig } from "../config.js";
-import { StateStore } from "../state/store.js";
 import { exportRows, importRows } from "../state/transfer.js";
+import { runCli, withStore } from "./run.js";
 
 const USAGE = `Usage (in the image: node dist/cli/state.js export FILE):
   pnpm state export FILE   every row of the store (DATA_DIR, or DATABASE_URL when set) as JSON lines
@@ -21,10 +19,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  dotenv.config({ quiet: true });
-  const config = loadConfig({ ...process.env, MCP_TRANSPORT: "stdio" });
-  const store = new StateStore({ ...config.state, onPoolError: () => undefined });
-  try {
+  return withStore(async (store) => {
     if (command === "export") {
       const out = createWriteStream(file);
       let rows = 0;
@@ -42,16 +37,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`imported into ${store.where}: ${Object.entries(counts).map(([table, n]) => `${table} ${n}`).join(", ") || "nothing"}`);
     }
     return 0;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
-// process.exitCode, not process.exit(): output written to a pipe would be cut off.
-main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    console.error(`state: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCli("state", main);

@@ -1,4 +1,24 @@
 import type { IncomingMessage } from "node:http";
+import type { Refusal } from "./security.js";
+
+export function bodyTooLarge(maxBytes: number): Refusal {
+  return { status: 413, message: `The request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES).` };
+}
+
+/**
+ * The cap on a POST's body, for a route's `serve`: a declared length over it is refused at once
+ * (false); otherwise `limitBody` holds the body to the cap and refuses (closing the connection) if
+ * it grows past it. Must run in the tick the request arrived in, like `limitBody`.
+ */
+export function capBody(req: IncomingMessage, maxBytes: number, refuse: (refusal: Refusal) => void): boolean {
+  if (req.method !== "POST") return true;
+  if (Number(req.headers["content-length"] ?? 0) > maxBytes) {
+    refuse(bodyTooLarge(maxBytes));
+    return false;
+  }
+  limitBody(req, maxBytes, () => refuse({ ...bodyTooLarge(maxBytes), headers: { connection: "close" } }));
+  return true;
+}
 
 /**
  * Caps a request body at `maxBytes` whatever its framing (Content-Length, chunked, or none), before

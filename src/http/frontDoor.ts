@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Connector } from "../connector/connector.js";
 import type { Metrics } from "../metrics.js";
+import type { ApiSurface } from "../api/index.js";
+import { addApiRoutes } from "./apiRoutes.js";
 import { connectorRoutes } from "./connectorRoutes.js";
 import { Guard, clientAddress } from "./guard.js";
 import { mcpRoutes, type McpRouteParts } from "./mcpRoutes.js";
@@ -12,11 +14,13 @@ import { canonicalTarget } from "./target.js";
 
 export type DoorState = { draining: boolean };
 
-export type FrontDoorParts = McpRouteParts & { metrics: Metrics; readiness: ReadinessProbe; connector?: Connector };
+/** `connector`: the OAuth door (/connector/*), when on; `api`: the OpenAI- and Anthropic-compatible endpoints (/v1/*). */
+export type FrontDoorParts = McpRouteParts & { metrics: Metrics; readiness: ReadinessProbe; connector?: Connector; api?: ApiSurface };
 
 export type FrontDoor = (req: IncomingMessage, res: ServerResponse, next: () => void) => Promise<void>;
 
-export type Refuse = (res: ServerResponse, refusal: Refusal) => void;
+/** Answers a refusal: `{"error": message}`, or `body` when the route's clients expect another shape. */
+export type Refuse = (res: ServerResponse, refusal: Refusal, body?: unknown) => void;
 
 /**
  * Everything HTTP that is ours rather than fastmcp's. The path is read once, in canonical form
@@ -28,9 +32,9 @@ export type Refuse = (res: ServerResponse, refusal: Refusal) => void;
 export function createFrontDoor(parts: FrontDoorParts): FrontDoor {
   const { config, metrics } = parts;
   const guard = new Guard(config.security);
-  const refuse: Refuse = (res, refusal) => {
+  const refuse: Refuse = (res, refusal, body) => {
     metrics.refused(refusal.status);
-    if (!res.headersSent) sendJson(res, refusal.status, { error: refusal.message }, refusal.headers);
+    if (!res.headersSent) sendJson(res, refusal.status, body ?? { error: refusal.message }, refusal.headers);
   };
   const routes = serverRoutes(parts, guard, refuse);
 
@@ -41,28 +45,32 @@ export function createFrontDoor(parts: FrontDoorParts): FrontDoor {
     const method = req.method ?? "GET";
     const allowed = route?.methods.includes(method) ?? false;
     if (route?.access === "open" && allowed) return route.serve({ req, res, target, next });
-    if (route?.access === "guarded" && route.upstreamPath) req.url = `${route.upstreamPath}${target.query ? `?${target.query}` : ""}`;
-    if (method === "OPTIONS" && route?.access === "guarded" && route.preflight) {
+    const guarded = route?.access === "guarded" ? route : undefined;
+    if (guarded?.upstreamPath) req.url = `${guarded.upstreamPath}${target.query ? `?${target.query}` : ""}`;
+    const shape = guarded?.refusalBody;
+    const refuseHere: Refuse = shape ? (res, refusal) => refuse(res, refusal, shape(req, refusal)) : refuse;
+    if (method === "OPTIONS" && guarded?.preflight) {
       // A browser's CORS preflight carries no token: the Host/Origin check, then fastmcp's answer.
       const refusal = checkHostAndOrigin(req, config.security);
-      return refusal ? refuse(res, refusal) : next();
+      return refusal ? refuseHere(res, refusal) : next();
     }
-    const verdict = route?.access === "guarded" && route.guard ? await route.guard(req) : guard.check(req, route?.access === "guarded" ? route.tokens : undefined);
-    if ("refusal" in verdict) return refuse(res, verdict.refusal);
+    const verdict = guarded?.guard ? await guarded.guard(req) : guard.check(req, guarded?.tokens, guarded?.apiKey);
+    if ("refusal" in verdict) return refuseHere(res, verdict.refusal);
     if (!route) return refuse(res, { status: 404, message: `Nothing is served at ${target.path}.` });
-    if (!allowed || route.access !== "guarded") return refuse(res, { status: 405, message: `${method} is not allowed on ${target.path}.`, headers: { allow: route.methods.join(", ") } });
-    return route.serve({ req, res, target, next, caller: verdict.caller });
+    if (!allowed || !guarded) return refuseHere(res, { status: 405, message: `${method} is not allowed on ${target.path}.`, headers: { allow: route.methods.join(", ") } });
+    return guarded.serve({ req, res, target, next, caller: verdict.caller });
   };
 }
 
 function serverRoutes(parts: FrontDoorParts, guard: Guard, refuse: Refuse): RouteTable {
   const { config, metrics, readiness, state } = parts;
   const security = config.security;
-  const routes = mcpRoutes(parts, refuse);
+  const table = mcpRoutes(parts, refuse);
   // The connector door and its authorization server, when on: exact paths, so the 404 below still
   // answers every other /.well-known/ path (the static door's clients keep to their token).
-  if (parts.connector) routes.merge(connectorRoutes(parts.connector, parts, refuse));
-  return routes
+  if (parts.connector) table.merge(connectorRoutes(parts.connector, parts, refuse));
+  if (parts.api) addApiRoutes(table, { config, state, api: parts.api }, refuse);
+  return table
     .add("/health", { methods: ["GET", "HEAD"], access: "open", serve: ({ res }) => health(res) })
     .add("/ready", {
       methods: ["GET", "HEAD"],

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { tokenCallerId, type Caller } from "../caller.js";
 import type { Config } from "../config.js";
 import { RateLimiter } from "./rateLimit.js";
-import { bearerToken, checkHostAndOrigin, matchingToken, unauthorized, type Refusal } from "./security.js";
+import { checkHostAndOrigin, matchingToken, presentedTokens, unauthorized, type Refusal } from "./security.js";
 
 const ADDRESS = /^[0-9A-Fa-f.:]{2,64}$/;
 
@@ -35,19 +35,20 @@ export class Guard {
     this.failures = new RateLimiter(security.authFailuresPerMinute);
   }
 
-  check(req: IncomingMessage, tokens = this.security.authTokens): Verdict {
+  /** `apiKey`: the route also takes the token as `x-api-key` (Anthropic's header), each presented token checked. */
+  check(req: IncomingMessage, tokens = this.security.authTokens, apiKey = false): Verdict {
     const origin = checkHostAndOrigin(req, this.security);
     if (origin) return { refusal: origin };
     const address = clientAddress(req, this.security.clientIpHeader);
     const lockedMs = this.failures.peek(address);
     if (lockedMs > 0) return { refusal: tooMany(`Too many failed logins from this address (AUTH_FAILURES_PER_MINUTE = ${this.security.authFailuresPerMinute}).`, lockedMs) };
-    const caller = this.identify(req, address, tokens);
+    const caller = this.identify(req, address, tokens, apiKey);
     if (!caller) {
-      // Only a token that was presented and is wrong is a guess; a request without one (a client's
-      // OAuth discovery, a browser) is refused without counting against the address.
-      const presented = bearerToken(req);
-      if (presented !== undefined) this.failures.take(address);
-      return { refusal: unauthorized(presented) };
+      // Only a token that was presented and is wrong is a guess (each one counts); a request without
+      // one (a client's OAuth discovery, a browser) is refused without counting against the address.
+      const presented = presentedTokens(req, apiKey);
+      for (const _ of presented) this.failures.take(address);
+      return { refusal: unauthorized(presented[0], apiKey) };
     }
     const waitMs = this.requests.take(caller.id === "open" ? `address:${address}` : caller.id);
     if (waitMs > 0) return { refusal: tooMany(`Too many requests: the limit is ${this.security.rateLimitPerMinute} a minute (RATE_LIMIT_PER_MINUTE).`, waitMs) };
@@ -55,11 +56,13 @@ export class Guard {
   }
 
   /** The caller a request's token names, without counting anything; `open` when no token is configured. */
-  identify(req: IncomingMessage, address: string, tokens = this.security.authTokens): Caller | undefined {
+  identify(req: IncomingMessage, address: string, tokens = this.security.authTokens, apiKey = false): Caller | undefined {
     if (tokens.length === 0) return { id: "open", address };
-    const presented = bearerToken(req);
-    const token = presented === undefined ? undefined : matchingToken(presented, tokens);
-    return token === undefined ? undefined : { id: tokenCallerId(token), address };
+    for (const presented of presentedTokens(req, apiKey)) {
+      const token = matchingToken(presented, tokens);
+      if (token !== undefined) return { id: tokenCallerId(token), address };
+    }
+    return undefined;
   }
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Caller } from "../caller.js";
 import type { Config } from "../config.js";
 import { requestScope, type RequestScope, type StreamCounter } from "../lifecycle.js";
-import { limitBody } from "./bodyLimit.js";
+import { capBody } from "./bodyLimit.js";
 import type { DoorState, Refuse } from "./frontDoor.js";
 import { RouteTable, type RouteRequest } from "./routes.js";
 import type { Refusal } from "./security.js";
@@ -25,12 +25,7 @@ export function mcpRoutes(parts: McpRouteParts, refuse: Refuse): RouteTable {
 
 /** An MCP request whose caller is known, on its way to fastmcp (exported for the connector door, served as /mcp). */
 export function guardMcp({ req, res, target, next, caller }: RouteRequest & { caller: Caller }, parts: McpRouteParts, refuse: Refuse): void {
-  const { maxBodyBytes } = parts.config.security;
-  if (req.method === "POST" && Number(req.headers["content-length"] ?? 0) > maxBodyBytes) {
-    refuse(res, bodyTooLarge(maxBodyBytes));
-    return;
-  }
-  if (req.method === "POST") limitBody(req, maxBodyBytes, () => refuse(res, { ...bodyTooLarge(maxBodyBytes), headers: { connection: "close" } }));
+  if (!capBody(req, parts.config.security.maxBodyBytes, (refusal) => refuse(res, refusal))) return;
   if (parts.state.draining) {
     refuse(res, { status: 503, message: "The server is shutting down; reconnect in a moment.", headers: { connection: "close", "retry-after": "1" } });
     return;
@@ -48,10 +43,6 @@ export function guardMcp({ req, res, target, next, caller }: RouteRequest & { ca
   }
   if (target.path === "/sse") parts.sseStreams.track(res);
   serveMcp(req, res, next, { caller, sessionId }, parts.sessions);
-}
-
-function bodyTooLarge(maxBytes: number): Refusal {
-  return { status: 413, message: `The request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES).` };
 }
 
 function sessionIdOf(req: IncomingMessage, target: { path: string; query: string }): string | undefined {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Caller } from "../caller.js";
 import type { Verdict } from "./guard.js";
+import type { Refusal } from "./security.js";
 import type { Target } from "./target.js";
 
 /** One request, as a route sees it: the path already canonical, the caller already checked (for guarded routes). */
@@ -13,7 +14,9 @@ export type Route =
    * Behind the guard: `tokens` are the bearer tokens this route takes (default: MCP_AUTH_TOKEN's),
    * or `guard` checks the request instead of the static-token guard (the connector door's access
    * tokens); `preflight` lets a browser's CORS preflight (which carries no token) through to `next`;
-   * `upstreamPath` is the path fastmcp serves the route at (the request is handed over as that).
+   * `upstreamPath` is the path fastmcp serves the route at (the request is handed over as that);
+   * `apiKey` also takes the token as Anthropic's `x-api-key` header; `refusalBody` shapes the
+   * guard's refusals (401, 403, 429) as the route's clients expect them (an API's own error shape).
    */
   | {
       methods: readonly string[];
@@ -22,6 +25,8 @@ export type Route =
       guard?: (req: IncomingMessage) => Promise<Verdict>;
       preflight?: boolean;
       upstreamPath?: string;
+      apiKey?: boolean;
+      refusalBody?: (req: IncomingMessage, refusal: Refusal) => unknown;
       serve(request: RouteRequest & { caller: Caller }): void | Promise<void>;
     };
 

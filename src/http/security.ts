@@ -65,11 +65,21 @@ export function checkHostAndOrigin(req: IncomingMessage, security: Config["secur
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
+/** The configured tokens' digests, computed once per list (the lists live as long as the configuration). */
+const digests = new WeakMap<string[], Buffer[]>();
+
 /** The configured token a presented one equals, compared in constant time (hashes make the lengths equal). */
 export function matchingToken(presented: string, tokens: string[]): string | undefined {
   const candidate = digest(presented);
+  let known = digests.get(tokens);
+  if (!known) {
+    known = tokens.map(digest);
+    digests.set(tokens, known);
+  }
   let matched: string | undefined;
-  for (const token of tokens) if (timingSafeEqual(candidate, digest(token))) matched = token;
+  tokens.forEach((token, i) => {
+    if (timingSafeEqual(candidate, known[i]!)) matched = token;
+  });
   return matched;
 }
 
@@ -78,11 +88,20 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
+/** The tokens a request presents: its bearer token, and with `apiKey` also Anthropic's `x-api-key` header. */
+export function presentedTokens(req: IncomingMessage, apiKey: boolean): string[] {
+  const bearer = bearerToken(req);
+  const header = apiKey ? req.headers["x-api-key"] : undefined;
+  const key = (Array.isArray(header) ? header[0] : header)?.trim();
+  return [bearer, key].filter((token, i, all): token is string => !!token && all.indexOf(token) === i);
+}
+
 /** 401 with WWW-Authenticate: the answer to a request without one of the tokens. */
-export function unauthorized(presented: string | undefined): Refusal {
+export function unauthorized(presented: string | undefined, apiKey = false): Refusal {
+  const needed = apiKey ? "`Authorization: Bearer <token>` or `x-api-key: <token>`" : "`Authorization: Bearer <token>`";
   return {
     status: 401,
-    message: presented ? "The bearer token is not valid." : "This server needs `Authorization: Bearer <token>` (the value of MCP_AUTH_TOKEN).",
+    message: presented ? `The ${apiKey ? "token" : "bearer token"} is not valid.` : `This server needs ${needed} (the value of MCP_AUTH_TOKEN).`,
     headers: { "www-authenticate": `Bearer realm="mcp-lab"${presented ? ', error="invalid_token"' : ""}` },
   };
 }

@@ -1,3 +1,5 @@
+import type { HttpResponse } from "./providers/httpClient.js";
+
 export type ProviderName = "ollama" | "openai";
 
 export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
@@ -50,6 +52,16 @@ export type ModelSummary = {
 
 export type Readiness = { ok: true; detail: string } | { ok: false; reason: string };
 
+/**
+ * A provider's own HTTP API for clients that already speak it (src/api/): OpenAI's chat
+ * completions, Anthropic's messages. Separate from `chat` on purpose: the body goes as the client
+ * wrote it (model name resolved), and the answer comes back unread, for the caller to relay.
+ */
+export type WireApi = "chat/completions" | "messages";
+
+/** A 2xx answer to a relayed request: its body still to be read, as bytes (SSE when streamed, else one JSON). */
+export type WireResponse = { body: HttpResponse["body"]; baseUrl: string };
+
 /** What every model provider offers the tools. Failures are thrown as `LlmError`. */
 export interface LlmProvider {
   readonly name: ProviderName;
@@ -61,4 +73,8 @@ export interface LlmProvider {
   checkReady(model: string | undefined, signal: AbortSignal): Promise<Readiness>;
   /** The model's context length in tokens, where the provider can say (undefined when it cannot). */
   contextLength?(model: string, signal?: AbortSignal): Promise<number | undefined>;
+  /** The wire APIs this provider serves as they are. */
+  readonly wireApis: readonly WireApi[];
+  /** Sends `body` to the provider's own endpoint for `api`; a non-2xx answer is thrown as an LlmError. */
+  relay(api: WireApi, body: Record<string, unknown>, signal: AbortSignal): Promise<WireResponse>;
 }

@@ -14,6 +14,7 @@ import { Metrics } from "../metrics.js";
 import { registerSecrets } from "../secrets.js";
 import { ConversationStore } from "../state/conversations.js";
 import { StateStore } from "../state/store.js";
+import { UsageRecorder } from "../state/usage.js";
 import { ModelCatalog } from "./catalog.js";
 
 /**
@@ -28,6 +29,8 @@ export type Services = {
   catalog: ModelCatalog;
   state: StateStore;
   conversations: ConversationStore;
+  /** Tokens in/out per token, model and day, for the /v1/* endpoints (`pnpm usage`). */
+  usage: UsageRecorder;
   providerHttp: HttpClient;
   metrics: Metrics;
   /** Tool calls running, so a shutdown can wait for them. */
@@ -78,12 +81,13 @@ export function createServices(config: Config, logger: Logger, seams: Seams = {}
   const state = new StateStore({ ...config.state, onPoolError: (error) => logger.warn({ err: error }, "the database connection failed; queries retry on their own") });
   const conversations = new ConversationStore(state, config.conversations);
   const connector = config.connector && new Connector(config.connector, { state, logger, metrics, fetch: seams.connectorFetch });
-  return { ollama, router, gateway, limiters, catalog, state, conversations, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams, connector };
+  const usage = new UsageRecorder(state, { retentionDays: config.api.usageRetentionDays, onError: (error) => logger.warn({ err: error }, "usage could not be saved; it is kept to try again") });
+  return { ollama, router, gateway, limiters, catalog, state, conversations, usage, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams, connector };
 }
 
 function createMetrics(config: Config, parts: Pick<Services, "limiters" | "catalog" | "sessions" | "sseStreams">): Metrics {
   const { limiters, catalog, sessions, sseStreams } = parts;
-  const configuredModels = new Set([config.defaultModel, ...config.fallbackModels, ...config.warmModels]);
+  const configuredModels = new Set([config.defaultModel, ...config.fallbackModels, ...config.warmModels, ...config.api.aliases.map((rule) => rule.model)]);
   return new Metrics(
     {
       openSessions: () => ({ sse: sseStreams.open, "streamable-http": Math.max(0, sessions.size - sseStreams.open) }),

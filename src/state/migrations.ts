@@ -64,6 +64,21 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: "token_usage",
+    sql: `
+      create table token_usage (
+        day date not null,
+        owner text not null,
+        model text not null,
+        requests bigint not null default 0,
+        input_tokens bigint not null default 0,
+        output_tokens bigint not null default 0,
+        primary key (day, owner, model)
+      );
+    `,
+  },
 ];
 
 /** Any 64-bit number: the advisory lock that lets one replica at a time migrate. */

@@ -33,7 +33,7 @@ describe("the front door decides on exactly the path that is routed", () => {
 
   it("lets no spelling, encoding or method of a guarded route through without a token", async () => {
     const seen = new Map<string, number>();
-    for (const route of ["/mcp", "/sse", "/messages", "/metrics", "/ping", "/unknown"]) {
+    for (const route of ["/mcp", "/sse", "/messages", "/metrics", "/ping", "/unknown", "/v1/models", "/v1/messages", "/v1/chat/completions", "/v1/embeddings"]) {
       for (const target of spellingsOf(route)) {
         for (const method of METHODS) {
           const body = method === "POST" || method === "PUT" || method === "PATCH" ? INIT : "";
@@ -55,6 +55,8 @@ describe("the front door decides on exactly the path that is routed", () => {
     expect(seen.get("POST /./messages?sessionId=abc")).toBe(400);
     expect(seen.get("POST /mcp")).toBe(401);
     expect(seen.get("POST /messagesx")).toBe(401);
+    expect(seen.get("POST /v1/messages")).toBe(401);
+    expect(seen.get("POST /./v1/messages")).toBe(400);
   });
 
   it("answers OAuth discovery with 404, not 401, so clients keep to the static token", async () => {

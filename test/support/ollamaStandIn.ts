@@ -1,9 +1,11 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { anthropicMessages, type MessagesCall } from "./standInMessages.js";
 
 /**
- * An in-process stand-in for Ollama (API as documented for v0.33): the native /api/* routes and
- * the OpenAI-compatible /v1/* routes, streamed and not, with Ollama's error bodies.
+ * An in-process stand-in for Ollama (API as documented for v0.33): the native /api/* routes, the
+ * OpenAI-compatible /v1/* routes and the Anthropic-compatible /v1/messages (since Ollama 0.14),
+ * streamed and not, tool calls included, with Ollama's error bodies.
  *
  * Where a real Ollama differs: tokens are whitespace-separated words rather than the model's
  * tokenizer, answers come from `reply` instead of a model, load time is simulated by `behaviour`
@@ -26,8 +28,9 @@ export const DEFAULT_MODELS: StandInModel[] = [
   { name: "deepseek-r1:14b", size: 8_988_112_040, family: "qwen2", parameterSize: "14.8B", quantization: "Q4_K_M", contextLength: 131_072, capabilities: ["completion", "thinking"] },
 ];
 
-export type ChatCall = { model: string; messages: Array<{ role: string; content: string }>; options?: Record<string, unknown>; think?: unknown; keep_alive?: unknown };
-export type Reply = { content: string; thinking?: string };
+export type ChatCall = { model: string; messages: Array<{ role: string; content: string }>; options?: Record<string, unknown>; think?: unknown; keep_alive?: unknown; tools?: unknown[] };
+export type ToolCallReply = { id?: string; name: string; arguments: Record<string, unknown> };
+export type Reply = { content: string; thinking?: string; toolCalls?: ToolCallReply[] };
 
 export type Behaviour = {
   /** Delay before the first byte of any answer (model load), ms. */
@@ -62,6 +65,10 @@ export class OllamaStandIn {
   readonly requests: RecordedRequest[] = [];
   behaviour: Behaviour = { firstTokenDelayMs: 0, tokenDelayMs: 0 };
   reply: (call: ChatCall) => Reply = (call) => ({ content: `Echo from ${call.model}: ${lastUserMessage(call)}` });
+  /** What GET /api/version says. */
+  version = "0.33.0";
+  /** Routes this Ollama does not serve (as an older release would not): answered with Go's plain 404. */
+  readonly missingRoutes = new Set<string>();
   private server = http.createServer((req, res) => void this.handle(req, res));
   private sockets = new Set<Socket>();
   port = 0;
@@ -108,14 +115,16 @@ export class OllamaStandIn {
     const b = behaviourOnce(this.behaviour);
     if (b.hang) return;
     if (b.failWith) {
+      if (path === "/v1/messages") return json(res, b.failWith.status, { type: "error", error: { type: "api_error", message: b.failWith.error } }, b.failWith.headers);
       const openAiShape = path.startsWith("/v1/");
       const error = openAiShape ? { message: b.failWith.error, type: "api_error", param: null, code: null } : b.failWith.error;
       return json(res, b.failWith.status, { error }, b.failWith.headers);
     }
     const route = `${req.method} ${path}`;
+    if (this.missingRoutes.has(path)) return void res.writeHead(404, { "content-type": "text/plain" }).end("404 page not found");
     switch (route) {
       case "GET /api/version":
-        return json(res, 200, { version: "0.33.0" });
+        return json(res, 200, { version: this.version });
       case "GET /api/tags":
         return json(res, 200, { models: this.models.map(tagOf) });
       case "GET /api/ps":
@@ -132,6 +141,8 @@ export class OllamaStandIn {
         return json(res, 200, { object: "list", data: this.models.map((m) => ({ id: m.name, object: "model", created: 0, owned_by: "library" })) });
       case "POST /v1/chat/completions":
         return this.openAiChat(res, body as ChatCall & { stream?: boolean; stream_options?: { include_usage?: boolean } });
+      case "POST /v1/messages":
+        return anthropicMessages(this, res, body as MessagesCall);
       default:
         return json(res, 404, { error: "404 page not found" });
     }
@@ -222,21 +233,27 @@ export class OllamaStandIn {
     const usage = { prompt_tokens: promptTokens(call), completion_tokens: thinking.length + content.length, total_tokens: promptTokens(call) + thinking.length + content.length };
     const base = { id: "chatcmpl-42", created: Math.floor(Date.now() / 1000), model: call.model, system_fingerprint: "fp_ollama" };
     await sleep(this.behaviour.firstTokenDelayMs);
+    const calls = (answer.toolCalls ?? []).map((c, i) => ({ id: c.id ?? `call_${i}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } }));
+    const finish = calls.length > 0 ? "tool_calls" : "stop";
     if (!call.stream) {
-      const message = { role: "assistant", content: answer.content, ...(thinking.length && { reasoning: answer.thinking }) };
-      return json(res, 200, { ...base, object: "chat.completion", choices: [{ index: 0, message, finish_reason: "stop" }], usage });
+      const message = { role: "assistant", content: answer.content, ...(thinking.length && { reasoning: answer.thinking }), ...(calls.length && { tool_calls: calls }) };
+      return json(res, 200, { ...base, object: "chat.completion", choices: [{ index: 0, message, finish_reason: finish }], usage });
     }
     res.writeHead(200, { "content-type": "text/event-stream" });
     const chunk = (delta: Record<string, unknown>, finish: string | null) => ({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", ...delta }, finish_reason: finish }] });
-    const pieces = [...thinking.map((t) => ({ reasoning: t })), ...content.map((c) => ({ content: c }))];
+    const toolPieces = calls.flatMap((c, index) => [
+      { tool_calls: [{ index, id: c.id, type: "function", function: { name: c.function.name, arguments: "" } }] },
+      ...halves(c.function.arguments).map((part) => ({ tool_calls: [{ index, function: { arguments: part } }] })),
+    ]);
+    const pieces = [...thinking.map((t) => ({ reasoning: t })), ...content.map((c) => ({ content: c })), ...toolPieces];
     if (!(await this.streamPieces(res, pieces, (piece) => `data: ${JSON.stringify(chunk(piece, null))}\n\n`, (message) => `data: ${JSON.stringify({ error: { message, type: "api_error" } })}\n\n`))) return;
-    res.write(`data: ${JSON.stringify(chunk({ content: "" }, "stop"))}\n\n`);
+    res.write(`data: ${JSON.stringify(chunk({ content: "" }, finish))}\n\n`);
     if (call.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [], usage })}\n\n`);
     res.end("data: [DONE]\n\n");
   }
 
   /** Writes pieces with the configured pacing and faults; false when the stream ended early, on purpose or by the client. */
-  private async streamPieces<T>(res: ServerResponse, pieces: T[], encode: (piece: T) => string, encodeError: (message: string) => string): Promise<boolean> {
+  async streamPieces<T>(res: ServerResponse, pieces: T[], encode: (piece: T) => string, encodeError: (message: string) => string): Promise<boolean> {
     const b = this.behaviour;
     for (const [index, piece] of pieces.entries()) {
       if (b.dropAfterTokens !== undefined && index >= b.dropAfterTokens) {
@@ -281,15 +298,21 @@ export function lastUserMessage(call: ChatCall): string {
   return [...(call.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "";
 }
 
-function tokens(text: string): string[] {
+/** A text in two pieces (as a model streams a tool call's arguments). */
+export function halves(text: string): string[] {
+  const middle = Math.ceil(text.length / 2);
+  return [text.slice(0, middle), text.slice(middle)].filter(Boolean);
+}
+
+export function tokens(text: string): string[] {
   return text.match(/\s*\S+/g) ?? [];
 }
 
-function promptTokens(call: ChatCall): number {
+export function promptTokens(call: ChatCall): number {
   return (call.messages ?? []).reduce((sum, m) => sum + tokens(m.content ?? "").length, 0);
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
   res.end(JSON.stringify(body));
 }
@@ -304,6 +327,6 @@ export function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }

@@ -12,6 +12,20 @@ export type ChatCall = Omit<ChatRequest, "model"> & {
 
 export type Fallback = { model: string; reason: string };
 
+/** Who a call is for and when it may still be tried again. */
+export type ExchangeCall = {
+  signal?: AbortSignal;
+  /** Whose call this is: the provider's slots and queue are shared fairly between owners. */
+  owner?: string;
+  /** True once part of the answer has reached the client: from then on a failure is final. */
+  committed?: () => boolean;
+};
+
+/** One try at one model: resolves with what it produced, or throws (an LlmError, ideally). */
+export type Attempt<T> = (target: ResolvedModel, signal: AbortSignal | undefined) => Promise<T>;
+
+export type Exchanged<T> = { value: T; target: ResolvedModel; retries: number; fellBackFrom: Fallback[] };
+
 export type GatewayResult = ChatResult & {
   provider: ProviderName;
   qualifiedName: string;
@@ -64,18 +78,41 @@ export class LlmGateway {
   /** Asks `primary` (from `resolve`), then each of FALLBACK_MODELS unless `fallbacks` is false. */
   async chat(primary: ResolvedModel, call: ChatCall, { fallbacks = true }: { fallbacks?: boolean } = {}): Promise<GatewayResult> {
     rejectForeignOptions(primary, call);
+    let adjustments: string[] = [];
+    const { value, target, retries, fellBackFrom } = await this.exchange(
+      primary,
+      call,
+      async (target, signal) => {
+        const wanted = target === primary ? call : ollamaOptionsOnlyFor(target, call);
+        const contextLength = wanted.numCtx === undefined ? undefined : await target.provider.contextLength?.(target.model, signal);
+        const { call: capped, notes } = clampCall(wanted, this.options.caps, contextLength);
+        adjustments = notes;
+        const { owner: _owner, ...request } = capped;
+        const result = await target.provider.chat({ ...request, model: target.model });
+        this.options.observer?.result(target.provider.name, result);
+        return result;
+      },
+      { fallbacks },
+    );
+    return { ...value, provider: target.provider.name, qualifiedName: target.qualifiedName, retries, fellBackFrom, adjustments };
+  }
+
+  /**
+   * The loop every model call runs, whatever it sends: `attempt` is called for `primary`, inside one
+   * of the provider's fair slots, retried as the policy says, then for each of FALLBACK_MODELS
+   * (unless `fallbacks` is false). Once `call.committed()` is true (part of an answer has reached the
+   * client) a failure is final: nothing is retried and no other model is asked.
+   */
+  async exchange<T>(primary: ResolvedModel, call: ExchangeCall, attempt: Attempt<T>, { fallbacks = true }: { fallbacks?: boolean } = {}): Promise<Exchanged<T>> {
     const fellBackFrom: Fallback[] = [];
     let firstError: LlmError | undefined;
     for (const target of [primary, ...(fallbacks ? this.fallbacksFor(primary) : [])]) {
       try {
-        const wanted = target === primary ? call : ollamaOptionsOnlyFor(target, call);
-        const contextLength = wanted.numCtx === undefined ? undefined : await target.provider.contextLength?.(target.model, call.signal);
-        const { call: capped, notes } = clampCall(wanted, this.options.caps, contextLength);
-        const { result, retries } = await this.withRetries(target, capped);
-        return { ...result, provider: target.provider.name, qualifiedName: target.qualifiedName, retries, fellBackFrom, adjustments: notes };
+        const { value, retries } = await this.withRetries(target, call, attempt);
+        return { value, target, retries, fellBackFrom };
       } catch (error) {
         const failure = asLlmError(error, target);
-        if (FINAL.has(failure.kind) && target === primary) throw failure;
+        if ((FINAL.has(failure.kind) && target === primary) || call.committed?.()) throw failure;
         firstError ??= failure;
         fellBackFrom.push({ model: target.qualifiedName, reason: failure.message });
         if (call.signal?.aborted) break;
@@ -95,19 +132,16 @@ export class LlmGateway {
       .filter((target) => !(this.options.localOnly && !target.provider.isLocal));
   }
 
-  private async withRetries(target: ResolvedModel, call: ChatCall): Promise<{ result: ChatResult; retries: number }> {
+  private async withRetries<T>(target: ResolvedModel, call: ExchangeCall, attempt: Attempt<T>): Promise<{ value: T; retries: number }> {
     const limiter = this.limiters[target.provider.name];
-    for (let attempt = 0; ; attempt++) {
+    for (let retries = 0; ; retries++) {
       try {
-        const { owner, ...request } = call;
-        const result = await limiter.run(() => target.provider.chat({ ...request, model: target.model }), call.signal, owner);
-        this.options.observer?.result(target.provider.name, result);
-        return { result, retries: attempt };
+        return { value: await limiter.run(() => attempt(target, call.signal), call.signal, call.owner), retries };
       } catch (error) {
         const failure = asLlmError(error, target);
         this.options.observer?.error(target.provider.name, failure);
-        const decision = decideRetry(failure, attempt, this.options.policy);
-        if (!decision.retry || call.signal?.aborted) throw failure;
+        const decision = decideRetry(failure, retries, this.options.policy);
+        if (!decision.retry || call.signal?.aborted || call.committed?.()) throw failure;
         this.options.observer?.retry(target, failure, decision.delayMs);
         await sleep(decision.delayMs, call.signal).catch(() => {
           throw new LlmError("cancelled", "The request was cancelled while waiting to retry.", failure.details);

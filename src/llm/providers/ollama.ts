@@ -1,8 +1,12 @@
 import { toLlmError } from "../errors.js";
 import type { StreamLimits } from "../streaming/streamWatch.js";
-import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness } from "../types.js";
+import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness, WireApi, WireResponse } from "../types.js";
 import type { HttpClient } from "./httpClient.js";
 import { chat, pull, requestJson, type OllamaEndpoint, type PullProgress } from "./ollamaApi.js";
+import { olderThan, relayRequest, tooOld } from "./relay.js";
+
+/** The first Ollama release that serves each wire API (OpenAI compatibility: 0.1.24; Anthropic's messages: 0.14.0). */
+const WIRE_SINCE: Record<WireApi, string> = { "chat/completions": "0.1.24", messages: "0.14.0" };
 
 type OllamaTag = {
   name: string;
@@ -38,6 +42,7 @@ export type OllamaOptions = { baseUrl: string; http: HttpClient; limits: StreamL
 export class OllamaProvider implements LlmProvider {
   readonly name = "ollama" as const;
   readonly isLocal = true;
+  readonly wireApis: readonly WireApi[] = ["chat/completions", "messages"];
   private readonly endpoint: OllamaEndpoint;
   private readonly contextLengths = new Map<string, number>();
 
@@ -51,6 +56,27 @@ export class OllamaProvider implements LlmProvider {
 
   chat(request: ChatRequest): Promise<ChatResult> {
     return chat(this.endpoint, request, this.options.limits);
+  }
+
+  /**
+   * Ollama's own /v1/chat/completions and /v1/messages. A 404 that is not about the model means the
+   * route is missing: the answer then names the version this Ollama runs and the one it needs.
+   */
+  relay(api: WireApi, body: Record<string, unknown>, signal: AbortSignal): Promise<WireResponse> {
+    const path = `/v1/${api}`;
+    const context = { provider: this.name, baseUrl: this.options.baseUrl, model: typeof body.model === "string" ? body.model : undefined };
+    const explain = async (status: number, message: string) => {
+      if (status !== 404 || /model/i.test(message)) return undefined;
+      const version = await this.version(signal).catch(() => undefined);
+      return version === undefined || olderThan(version, WIRE_SINCE[api]) !== false ? tooOld(context, path, version, WIRE_SINCE[api]) : undefined;
+    };
+    return relayRequest(this.options.http, { url: `${this.options.baseUrl}${path}`, context, explain }, body, signal);
+  }
+
+  /** GET /api/version: what this Ollama says it is (a string of at most 64 characters). */
+  async version(signal?: AbortSignal): Promise<string | undefined> {
+    const body = (await requestJson(this.endpoint, "GET", "/api/version", undefined, this.deadline(signal))) as { version?: unknown };
+    return typeof body.version === "string" ? body.version.slice(0, 64) : undefined;
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelSummary[]> {

@@ -3,8 +3,9 @@ import { cutRedacted } from "../../secrets.js";
 import { httpStatusError, LlmError, networkCode, parseRetryAfter, toLlmError, unreachable, type ErrorContext } from "../errors.js";
 import { streamChatCompletion, type OpenChunks } from "../streaming/chatCompletions.js";
 import type { StreamLimits } from "../streaming/streamWatch.js";
-import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness } from "../types.js";
+import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness, WireApi, WireResponse } from "../types.js";
 import type { HttpClient } from "./httpClient.js";
+import { relayRequest } from "./relay.js";
 
 const MISSING_KEY = "OPENAI_API_KEY is not set: set it (in the environment or .env) to use openai/... models.";
 
@@ -31,6 +32,8 @@ export function fromSdkError(sdk: Sdk, error: unknown, context: ErrorContext): L
 export class OpenAiProvider implements LlmProvider {
   readonly name = "openai" as const;
   readonly isLocal = false;
+  /** OpenAI-compatible vendors speak chat completions; Anthropic's messages are translated for them (src/api). */
+  readonly wireApis: readonly WireApi[] = ["chat/completions"];
   private loaded: Promise<{ sdk: Sdk; client: OpenAI }> | undefined;
 
   constructor(private readonly options: { baseUrl: string; apiKey: string | undefined; http: HttpClient; limits: StreamLimits }) {}
@@ -54,6 +57,15 @@ export class OpenAiProvider implements LlmProvider {
     const open: OpenChunks = (body, signal) => client.chat.completions.create(body, { signal });
     const context = this.context(request.model);
     return streamChatCompletion(open, request, { ...context, limits: this.options.limits }, (error) => fromSdkError(sdk, error, context));
+  }
+
+  /** POST {OPENAI_BASE_URL}/chat/completions with the key, over the shared pool (no SDK: the body and the answer stay as they are). */
+  async relay(api: WireApi, body: Record<string, unknown>, signal: AbortSignal): Promise<WireResponse> {
+    const model = typeof body.model === "string" ? body.model : undefined;
+    const { apiKey, baseUrl, http } = this.options;
+    if (api !== "chat/completions") throw new LlmError("bad_request", `${this.name} does not serve /v1/${api}.`, { provider: this.name, model });
+    if (!apiKey) throw new LlmError("not_configured", MISSING_KEY, { provider: this.name, model });
+    return relayRequest(http, { url: `${baseUrl}/chat/completions`, headers: { authorization: `Bearer ${apiKey}` }, context: this.context(model) }, body, signal);
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelSummary[]> {

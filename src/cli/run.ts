@@ -1,0 +1,29 @@
+import dotenv from "dotenv";
+import { ConfigError, loadConfig, type Config } from "../config.js";
+import { StateStore } from "../state/store.js";
+
+/**
+ * What every command-line tool of the server shares: the configuration from the environment and
+ * `.env` (as the server reads it), the state store it names, closed at the end, and an exit code
+ * (0 done, 1 failed with a message, 2 bad usage) set without cutting off output written to a pipe.
+ */
+export function runCli(name: string, main: (argv: string[]) => Promise<number>): void {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      console.error(`${name}: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+export async function withStore<T>(work: (store: StateStore, config: Config) => Promise<T>): Promise<T> {
+  dotenv.config({ quiet: true });
+  const config = loadConfig({ ...process.env, MCP_TRANSPORT: "stdio" });
+  const store = new StateStore({ ...config.state, onPoolError: () => undefined });
+  try {
+    return await work(store, config);
+  } finally {
+    await store.close();
+  }
+}
