@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
-import { freshDataDir } from "../test/support/state.js";
+import { freshDataDir } from "../dev/dataDir.js";
 
 /**
  * `pnpm bench:api`: what the /v1 endpoints add to a request. The same request (a short prompt,

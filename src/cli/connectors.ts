@@ -2,10 +2,11 @@
 import "../nodeCheck.js";
 import http from "node:http";
 import dotenv from "dotenv";
-import { type Config, ConfigError, loadConfig } from "../config.js";
+import { type Config, loadConfig } from "../config.js";
 import { OWNER_PATH } from "../connector/owner.js";
 import { type ConnectedClient, ConnectorStore } from "../state/connectors.js";
 import { StateStore } from "../state/store.js";
+import { runCli } from "./run.js";
 
 const USAGE = `Usage (in the image: node dist/cli/connectors.js list):
   pnpm connectors list        the apps connected through the connector door (claude.ai, ChatGPT, ...)
@@ -75,7 +76,13 @@ async function fromServer(config: Config): Promise<Owner> {
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown> }));
+          res.on("end", () => {
+            try {
+              resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown> });
+            } catch {
+              reject(new Error(`the server on ${host}:${config.port} answered ${res.statusCode} with something other than JSON`));
+            }
+          });
         },
       );
       req.on("error", reject);
@@ -98,11 +105,4 @@ async function fromServer(config: Config): Promise<Owner> {
   };
 }
 
-// process.exitCode, not process.exit(): output written to a pipe would be cut off.
-main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    console.error(`connectors: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCli("connectors", main);
