@@ -29,7 +29,7 @@ export type ToolDefinition<P extends z.ZodObject = z.ZodObject> = {
   name: string;
   description: string;
   parameters: P;
-  annotations?: { readOnlyHint?: boolean; openWorldHint?: boolean; idempotentHint?: boolean; title?: string };
+  annotations?: { readOnlyHint?: boolean; destructiveHint?: boolean; openWorldHint?: boolean; idempotentHint?: boolean; title?: string };
   run(args: z.infer<P>, context: ToolContext, record: CallRecord): Promise<ToolOutput>;
 };
 
