@@ -73,6 +73,10 @@ describe.each<TransportKind>(["streamable-http", "sse"])("answers that outlive t
     expect(answer.text).toMatch(/^one two three four five\n\n— qwen3:4b \(ollama\) · \d+ in \/ 5 out tokens/);
     expect(answer.text).toContain("(pass it to continue this conversation)");
     expect(answer.structuredContent).toMatchObject({ answer: "one two three four five", model: "qwen3:4b", provider: "ollama", completionTokens: 5, turns: 1 });
+    // The same shape, key for key and in order, as an answer given in the call itself.
+    const direct = await patientCall(client, "ask_llm", { prompt: "direct" });
+    const inCall = direct.structuredContent?.jobId ? await collectJob(client, direct.structuredContent.jobId as string) : direct;
+    expect(Object.keys(answer.structuredContent!)).toEqual(Object.keys(inCall.structuredContent!));
 
     // The turn was recorded as it would have been: the conversation goes on from it.
     ollama.reply = (call) => ({ content: `heard ${call.messages.length} messages` });
