@@ -79,19 +79,27 @@ export class JobRunner {
     job.forwardTo((progress) => spec.reportProgress(progress));
     let kept = false;
     try {
-      if (this.stopping || (await endsWithin(job.end, this.options.asyncAfterMs))) return outcome(await job.end);
+      // A few seconds in, open the store (a first open can take seconds), so the hand-off is on time.
+      const warmAt = Math.min(5_000, Math.floor(this.options.asyncAfterMs / 2));
+      if (!this.stopping && !(await endsWithin(job.end, warmAt))) this.store.warm();
+      if (this.stopping || (await endsWithin(job.end, this.options.asyncAfterMs - warmAt))) return outcome(await job.end);
+      // The hand-off has begun: a client that gives up while the job is being stored no longer stops it.
+      spec.signal.removeEventListener("abort", onCancel);
       const created = await this.store.create(this.row(job)).catch((error: unknown) => {
         if (!(error instanceof StateError)) throw error;
         this.deps.logger.warn({ tool: spec.tool, reason: error.message }, "the call could not be handed off to a job; it goes on in the call");
         return undefined;
       });
-      if (!created) return outcome(await job.end);
+      if (!created) {
+        if (spec.signal.aborted) onCancel();
+        spec.signal.addEventListener("abort", onCancel, { once: true });
+        return outcome(await job.end);
+      }
       if (!created.ok) {
         job.stop(new JobStop("cancelled", created.refusal));
         await job.end;
         return { state: "refused", message: `The answer is taking longer than ASYNC_AFTER_MS, and it cannot be kept as a job: ${created.refusal}` };
       }
-      spec.signal.removeEventListener("abort", onCancel);
       job.forwardTo(undefined);
       this.adopt(job);
       kept = true;
@@ -197,7 +205,8 @@ export class JobRunner {
   }
 
   private row(job: LiveJob) {
-    return { id: job.id, owner: job.owner, tool: job.tool, model: job.model, runner: this.store.self, progress: job.progress, steps: job.steps };
+    const startedAt = new Date(Date.now() - job.elapsedMs);
+    return { id: job.id, owner: job.owner, tool: job.tool, model: job.model, runner: this.store.self, progress: job.progress, steps: job.steps, startedAt };
   }
 
   /** A job now in the store: kept alive by the heartbeat, saved when it ends. */

@@ -35,7 +35,10 @@ export type JobLimits = {
   maxTotal: number;
 };
 
-export type NewJob = Pick<Job, "id" | "owner" | "tool" | "model" | "runner" | "progress" | "steps">;
+export type NewJob = Pick<Job, "id" | "owner" | "tool" | "model" | "runner" | "progress" | "steps"> & {
+  /** When its generation began, if before now (a call handed off): the job's age counts from there. */
+  startedAt?: Date;
+};
 
 export type Heartbeat = { id: string; progress: string; steps: number };
 
@@ -75,6 +78,11 @@ export class JobStore {
     store.onMaintenance((db, now) => this.sweep(db, now));
   }
 
+  /** Opens the store in the background, if it is not open yet, so that a job can be stored without delay later. */
+  warm(): void {
+    this.store.use(async () => undefined).catch(() => undefined);
+  }
+
   /** Stores a new running job, unless a cap is reached: then the refusal names the cap and its variable. */
   async create(job: NewJob): Promise<{ ok: true } | { ok: false; refusal: string }> {
     return this.store.use((db) =>
@@ -93,8 +101,8 @@ export class JobStore {
         if (refusal) return { ok: false as const, refusal };
         await tx.query(
           `insert into jobs (id, owner, tool, model, state, progress, steps, runner, heartbeat_at, created_at)
-           values ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $8)`,
-          [job.id, job.owner, job.tool, job.model, job.progress, job.steps, job.runner, now],
+           values ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9)`,
+          [job.id, job.owner, job.tool, job.model, job.progress, job.steps, job.runner, now, job.startedAt ?? now],
         );
         return { ok: true as const };
       }),

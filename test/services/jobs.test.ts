@@ -86,6 +86,24 @@ describe("JobRunner", () => {
     expect([await metric("started"), await metric("handed_off"), await metric("completed")]).toEqual(["1", "1", "1"]);
   });
 
+  it("keeps the generation when the client gives up while its job is being stored", async () => {
+    newRunner();
+    // The store is busy (a first open, a slow server): the job's row waits for this transaction.
+    let release = () => undefined as void;
+    const busy = state.use((db) => db.transaction(() => new Promise<void>((resolve) => (release = resolve))));
+    const client = new AbortController();
+    const generation = pending();
+    const started = runner.run(spec(client.signal), generation.work);
+    await vi.advanceTimersByTimeAsync(ASYNC_AFTER_MS);
+    client.abort();
+    release();
+    await busy;
+    expect(await started).toMatchObject({ state: "handed_off" });
+    expect(generation.context().signal.aborted).toBe(false);
+    generation.finish();
+    await vi.waitFor(async () => expect((await rows()).map((row) => row.state)).toEqual(["completed"]));
+  });
+
   it("lets the client's cancel stop a generation before its hand-off, as before", async () => {
     newRunner();
     const client = new AbortController();

@@ -25,8 +25,10 @@ describe.each(engines())("JobStore on $name", (engine) => {
 
   it("keeps a job to its owner, with its progress, its result, and then lets it expire", async () => {
     const store = jobs();
-    const job = newJob("token:a");
+    const job = { ...newJob("token:a"), startedAt: new Date(now.getTime() - 45_000) };
     expect(await store.create(job)).toEqual({ ok: true });
+    // Its age counts from when the call began, not from the hand-off.
+    expect((await store.get(job.id, "token:a"))!.createdAt).toEqual(job.startedAt);
     expect(await store.get(job.id, "token:b")).toBeUndefined();
     const beats = await store.heartbeat("runner-a", [{ id: job.id, progress: "qwen3:4b: 12 chars: Hello there", steps: 3 }]);
     expect(beats).toEqual(new Map([[job.id, { cancelRequested: false }]]));
