@@ -61,9 +61,10 @@ describe.skipIf(!postgresBin())("jobs across two replicas on one PostgreSQL", ()
 
   beforeAll(async () => {
     postgres = await startPostgres();
+    // As replicas are deployed: stateless streamable HTTP (legacy SSE keeps its stream either way).
     // One after the other: an in-process start swaps http.createServer for its duration.
     replicas = [];
-    for (let i = 0; i < 2; i++) replicas.push(await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATABASE_URL: postgres.url, ...JOBS }));
+    for (let i = 0; i < 2; i++) replicas.push(await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATABASE_URL: postgres.url, MCP_STATELESS: "true", ...JOBS }));
     onFirst = await connectClient(replicas[0]!.url, "streamable-http", as(TOKEN_A));
     onSecond = await connectClient(replicas[1]!.url, "sse", as(TOKEN_A));
     otherToken = await connectClient(replicas[1]!.url, "streamable-http", as(TOKEN_B));
