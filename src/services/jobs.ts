@@ -130,8 +130,8 @@ export class JobRunner {
         if (!local.saved) return liveView(local);
       }
       const job = await this.store.get(id, owner);
+      if (job?.state === "running" && job.steps > seen && job.progress) onProgress(job.progress);
       if (job?.state !== "running" || left() === 0 || signal.aborted) return job && storedView(job);
-      if (job.steps > seen && job.progress) onProgress(job.progress);
       seen = job.steps;
       if (!this.mine(id, owner)) await sleep(Math.min(this.pollMs, left()), signal);
     }
