@@ -3,7 +3,7 @@ import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { connectClient, type Stack, startWithStandIn, type TransportKind } from "../support/server.js";
-import { chatRequests, collectJob, handedOff, patientCall, untilAborted, untilProgress } from "../support/jobs.js";
+import { chatRequests, collectJob, handedOff, openStore, patientCall, untilAborted, untilProgress } from "../support/jobs.js";
 
 const TOKEN_A = "token-a-0123456789abcdef";
 const TOKEN_B = "token-b-0123456789abcdef";
@@ -26,6 +26,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("answers that outlive t
     ({ ollama, client } = stack);
     echo = ollama.reply;
     other = await connectClient(stack.server.url, kind, as(TOKEN_B));
+    await openStore(client);
   });
   afterEach(() => {
     ollama.reset();

@@ -1,7 +1,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { collectJob, handedOff, patientCall, untilAborted, untilProgress } from "../support/jobs.js";
+import { collectJob, handedOff, openStore, patientCall, untilAborted, untilProgress } from "../support/jobs.js";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { postgresBin, type PostgresServer, startPostgres } from "../support/postgres.js";
 import { connectClient, startTestServer, type TestServer } from "../support/server.js";
@@ -34,6 +34,7 @@ describe("jobs over stdio", () => {
     const client = new Client({ name: "mcp-lab-test", version: "1.0.0" });
     await client.connect(transport);
     try {
+      await openStore(client);
       const release = ollama.hold(1);
       ollama.reply = () => ({ content: "slow and steady" });
       const job = handedOff(await patientCall(client, "ask_llm", { prompt: "over stdio" }));
@@ -68,6 +69,7 @@ describe.skipIf(!postgresBin())("jobs across two replicas on one PostgreSQL", ()
     onFirst = await connectClient(replicas[0]!.url, "streamable-http", as(TOKEN_A));
     onSecond = await connectClient(replicas[1]!.url, "sse", as(TOKEN_A));
     otherToken = await connectClient(replicas[1]!.url, "streamable-http", as(TOKEN_B));
+    for (const client of [onFirst, onSecond]) await openStore(client);
   }, 30_000);
   afterAll(async () => {
     for (const client of [onFirst, onSecond, otherToken]) await client?.close();
@@ -112,6 +114,7 @@ describe.skipIf(!postgresBin())("jobs across two replicas on one PostgreSQL", ()
     ollama.hold(0);
     const leaving = await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATABASE_URL: postgres.url, SHUTDOWN_TIMEOUT_MS: "200", ...JOBS });
     const client = await connectClient(leaving.url, "streamable-http", as(TOKEN_A));
+    await openStore(client);
     const job = handedOff(await patientCall(client, "ask_llm", { prompt: "shut down under me" }));
     await client.close();
     await leaving.shutdown("redeploy");
@@ -127,6 +130,7 @@ describe.skipIf(!postgresBin())("jobs across two replicas on one PostgreSQL", ()
     const doomed = await startChildServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATABASE_URL: postgres.url, ...JOBS });
     try {
       const client = await connectClient(doomed.url, "streamable-http", as(TOKEN_A));
+      await openStore(client);
       const job = handedOff(await patientCall(client, "ask_llm", { prompt: "killed under me" }));
       doomed.child.kill("SIGKILL");
       const lost = await collectJob(onSecond, job);
@@ -146,11 +150,13 @@ describe("a restart of the only replica (embedded store)", () => {
     let restarted: TestServer | undefined;
     try {
       const client = await connectClient(doomed.url, "streamable-http", as(TOKEN_A));
+      await openStore(client);
       const job = handedOff(await patientCall(client, "ask_llm", { prompt: "restart under me" }));
       doomed.child.kill("SIGKILL");
       await new Promise((resolve) => doomed.child.once("exit", resolve));
       restarted = await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATA_DIR: dataDir, ...JOBS });
       const again = await connectClient(restarted.url, "streamable-http", as(TOKEN_A));
+      await openStore(again);
       const lost = await collectJob(again, job);
       expect(lost.isError).toBe(true);
       expect(lost.text).toContain("The server process running this job stopped");

@@ -10,9 +10,15 @@ export const CLIENT_TIMEOUT_MS = 5_000;
  * A tool call from a client whose request timeout is shorter than a slow generation and is not
  * reset by progress notifications (the SDK's default, as in several clients).
  */
-export async function patientCall(client: Client, name: string, args: Record<string, unknown>, onProgress?: (message: string) => void): Promise<ToolResult & { text: string }> {
+export async function patientCall(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+  onProgress?: (message: string) => void,
+  timeoutMs = CLIENT_TIMEOUT_MS,
+): Promise<ToolResult & { text: string }> {
   const result = (await client.callTool({ name, arguments: args }, undefined, {
-    timeout: CLIENT_TIMEOUT_MS,
+    timeout: timeoutMs,
     resetTimeoutOnProgress: false,
     ...(onProgress && { onprogress: (progress: { message?: string }) => onProgress(progress.message ?? "") }),
   })) as ToolResult;
@@ -39,9 +45,9 @@ export async function untilAborted(ollama: OllamaStandIn, prompt: string, timeou
 }
 
 /** What a calling model does with a job id: get_job again while the job is running (bounded: a job that never ends fails). */
-export async function collectJob(client: Client, jobId: string, attempts = 100): Promise<ToolResult & { text: string }> {
+export async function collectJob(client: Client, jobId: string, attempts = 100, timeoutMs = CLIENT_TIMEOUT_MS): Promise<ToolResult & { text: string }> {
   for (let i = 0; ; i++) {
-    const result = await patientCall(client, "get_job", { job_id: jobId });
+    const result = await patientCall(client, "get_job", { job_id: jobId }, undefined, timeoutMs);
     if (result.structuredContent?.state !== "running" || result.isError) return result;
     expect(i, `job ${jobId} still running after ${attempts} get_job calls`).toBeLessThan(attempts);
   }
@@ -55,4 +61,13 @@ export async function untilProgress(client: Client, jobId: string, pattern: RegE
     if (pattern.test(String(result.structuredContent?.progress))) return { result, notified };
     expect(i, `job ${jobId} never showed progress ${pattern}: ${result.text}`).toBeLessThan(attempts);
   }
+}
+
+/**
+ * Opens the server's state store (list_jobs reads it) with a patient call, so that the first
+ * hand-off of a test does not also pay for opening the store against a 5 s client timeout.
+ */
+export async function openStore(client: Client): Promise<void> {
+  const listed = (await client.callTool({ name: "list_jobs", arguments: {} }, undefined, { timeout: 60_000 })) as ToolResult;
+  expect(listed.isError, JSON.stringify(listed.content)).toBeFalsy();
 }
