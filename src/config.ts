@@ -33,6 +33,8 @@ export type Config = {
   maxOutputChars: number;
   progressIntervalMs: number;
   conversations: { ttlMs: number; maxTurns: number; maxBytes: number; maxBytesPerOwner: number };
+  /** Generations still running after `asyncAfterMs` continue as jobs, collected with get_job. */
+  jobs: { asyncAfterMs: number; ttlMs: number; heartbeatMs: number; maxRunningPerOwner: number; maxPerOwner: number; maxTotal: number };
   /** Durable state: PGlite under `dataDir`, or the PostgreSQL server at `databaseUrl` when set. */
   state: { dataDir: string; databaseUrl: string | undefined };
   /** The connector door (OAuth on /connector/mcp): on when CONNECTOR_OWNER_PASSWORD is set, over HTTP. */
@@ -162,6 +164,14 @@ function toConfig(e: Env, transport: Config["transport"]): Config {
     maxOutputChars: e.MAX_OUTPUT_CHARS,
     progressIntervalMs: e.PROGRESS_INTERVAL_MS,
     conversations: { ttlMs: e.CONVERSATION_TTL_MS, maxTurns: e.CONVERSATION_MAX_TURNS, maxBytes: e.CONVERSATION_MAX_BYTES, maxBytesPerOwner: Math.min(e.CONVERSATION_MAX_BYTES_PER_TOKEN, e.CONVERSATION_MAX_BYTES) },
+    jobs: {
+      asyncAfterMs: e.ASYNC_AFTER_MS,
+      ttlMs: e.JOB_TTL_MS,
+      heartbeatMs: e.JOB_HEARTBEAT_MS,
+      maxRunningPerOwner: e.JOB_MAX_RUNNING_PER_TOKEN,
+      maxPerOwner: e.JOB_MAX_PER_TOKEN,
+      maxTotal: e.JOB_MAX_TOTAL,
+    },
     state: { dataDir: resolve(e.DATA_DIR), databaseUrl: e.DATABASE_URL },
     connector: e.CONNECTOR_OWNER_PASSWORD && e.PUBLIC_URL && transport === "http" ? { publicUrl: e.PUBLIC_URL, ownerPassword: e.CONNECTOR_OWNER_PASSWORD } : undefined,
     security: {

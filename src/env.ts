@@ -97,6 +97,12 @@ export const envSchema = z.object({
   CONVERSATION_MAX_BYTES: integer(65_536, 17_179_869_184, 67_108_864),
   CONVERSATION_MAX_BYTES_PER_TOKEN: integer(65_536, 17_179_869_184, 8_388_608),
   READY_TIMEOUT_MS: integer(100, 60_000, 2_000),
+  ASYNC_AFTER_MS: integer(100, 3_600_000, 45_000),
+  JOB_TTL_MS: integer(10_000, 604_800_000, 3_600_000),
+  JOB_HEARTBEAT_MS: integer(50, 60_000, 5_000),
+  JOB_MAX_RUNNING_PER_TOKEN: integer(1, 10_000, 8),
+  JOB_MAX_PER_TOKEN: integer(1, 100_000, 100),
+  JOB_MAX_TOTAL: integer(1, 1_000_000, 2_000),
   MCP_AUTH_TOKEN: z
     .string()
     .trim()

@@ -38,12 +38,15 @@ export async function startServer(config: Config, logger: Logger, seams: Seams =
     (stopping_ ??= (async () => {
       state.draining = true;
       stopReaper();
-      logger.info({ reason, inFlight: inFlight.size }, "shutting down");
+      logger.info({ reason, inFlight: inFlight.size, jobs: services.jobs.size }, "shutting down");
+      // Jobs running in the background get the same drain period, then are marked interrupted.
+      const jobsDrained = services.jobs.drain(config.timeouts.shutdownMs);
       if (!(await inFlight.drained(config.timeouts.shutdownMs))) {
         logger.warn({ inFlight: inFlight.size }, "calls still in flight at the shutdown deadline are cancelled");
         stopping.abort();
         await inFlight.drained(1_000);
       }
+      await jobsDrained;
       // Results of tools that just returned are still being written to their streams.
       await new Promise((resolve) => setTimeout(resolve, 100));
       await mcp.stop();

@@ -1,9 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { JobTool } from "./state/jobs.js";
 
 const MAX_MODEL_LABELS = 64;
 
 /** What the connector door's authorization server did: a fixed set, so no caller grows the series. */
 export type ConnectorEvent = "registered" | "approved" | "denied" | "password_refused" | "token_issued" | "refreshed" | "token_refused" | "grant_revoked" | "access_refused";
+export type JobEvent = "started" | "handed_off" | "completed" | "failed" | "cancelled" | "interrupted";
 
 export type CallSample = { tool: string; provider?: string; model?: string; outcome: string; seconds: number };
 
@@ -52,6 +54,19 @@ export class Metrics {
   });
   private readonly httpRefusals = new Counter({ name: "http_refused_requests_total", help: "Requests refused before MCP, by status", labelNames: ["status"], registers: [this.registry] });
   private readonly connectorEvents = new Counter({ name: "connector_events_total", help: "The connector door's OAuth events (registrations, approvals, tokens, refusals)", labelNames: ["event"], registers: [this.registry] });
+  private readonly jobEvents = new Counter({
+    name: "mcp_jobs_total",
+    help: "Background jobs by tool and event: started (kept in the store), handed_off (still running after ASYNC_AFTER_MS), completed, failed, cancelled, interrupted",
+    labelNames: ["tool", "event"],
+    registers: [this.registry],
+  });
+  private readonly jobSeconds = new Histogram({
+    name: "mcp_job_duration_seconds",
+    help: "Background jobs: from the call that started them to their end",
+    labelNames: ["tool", "outcome"],
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600],
+    registers: [this.registry],
+  });
 
   private readonly modelLabels = new Set<string>();
 
@@ -131,6 +146,16 @@ export class Metrics {
 
   connectorEvent(event: ConnectorEvent): void {
     this.connectorEvents.inc({ event });
+  }
+
+  /** Labels only from fixed sets: the tool that made the job and what happened to it. */
+  jobEvent(tool: JobTool, event: JobEvent): void {
+    this.jobEvents.inc({ tool, event });
+  }
+
+  jobEnded(tool: JobTool, outcome: Exclude<JobEvent, "started" | "handed_off">, seconds: number): void {
+    this.jobEvents.inc({ tool, event: outcome });
+    this.jobSeconds.observe({ tool, outcome }, seconds);
   }
 
   refused(status: number): void {

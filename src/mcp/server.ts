@@ -11,7 +11,7 @@ export function createMcpServer(tools: ToolDefinition[], deps: RunnerDeps & { pr
     name: "mcp-lab",
     version: version as `${number}.${number}.${number}`,
     instructions:
-      "Gives access to local Ollama models and OpenAI-compatible cloud models. Call list_models to see what is installed, then ask_llm with a model name.",
+      "Gives access to local Ollama models and OpenAI-compatible cloud models. Call list_models to see what is installed, then ask_llm with a model name. A slow answer comes back as a job_id: collect it with get_job (call it again while the job is running).",
     logger: fastMcpLogger(deps.logger),
     health: { enabled: false },
     // No tool uses the client's roots; asking for them only leaves a request the client may never answer.

@@ -13,9 +13,11 @@ import type { ProviderName } from "../llm/types.js";
 import { Metrics } from "../metrics.js";
 import { registerSecrets } from "../secrets.js";
 import { ConversationStore } from "../state/conversations.js";
+import { JobStore } from "../state/jobs.js";
 import { StateStore } from "../state/store.js";
 import { UsageRecorder } from "../state/usage.js";
 import { ModelCatalog } from "./catalog.js";
+import { JobRunner } from "./jobs.js";
 
 /**
  * The long-lived parts, built once from the configuration. Each surface (a tool, the front door,
@@ -31,6 +33,8 @@ export type Services = {
   conversations: ConversationStore;
   /** Tokens in/out per token, model and day, for the /v1/* endpoints (`pnpm usage`). */
   usage: UsageRecorder;
+  /** Generations that outlive their call: handed off after ASYNC_AFTER_MS, collected with get_job. */
+  jobs: JobRunner;
   providerHttp: HttpClient;
   metrics: Metrics;
   /** Tool calls running, so a shutdown can wait for them. */
@@ -82,7 +86,15 @@ export function createServices(config: Config, logger: Logger, seams: Seams = {}
   const conversations = new ConversationStore(state, config.conversations);
   const connector = config.connector && new Connector(config.connector, { state, logger, metrics, fetch: seams.connectorFetch });
   const usage = new UsageRecorder(state, { retentionDays: config.api.usageRetentionDays, onError: (error) => logger.warn({ err: error }, "usage could not be saved; it is kept to try again") });
-  return { ollama, router, gateway, limiters, catalog, state, conversations, usage, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams, connector };
+  const jobs = createJobs(config, state, metrics, logger);
+  return { ollama, router, gateway, limiters, catalog, state, conversations, usage, jobs, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams, connector };
+}
+
+function createJobs(config: Config, state: StateStore, metrics: Metrics, logger: Logger): JobRunner {
+  const { asyncAfterMs, heartbeatMs, ttlMs, maxRunningPerOwner, maxPerOwner, maxTotal } = config.jobs;
+  // Three missed heartbeats (and two seconds for a slow store or a busy event loop) before a job counts as interrupted.
+  const store = new JobStore(state, { ttlMs, staleMs: 3 * heartbeatMs + 2_000, maxRunningPerOwner, maxPerOwner, maxTotal });
+  return new JobRunner(store, { asyncAfterMs, heartbeatMs }, { metrics, logger: logger.child({ component: "jobs" }) });
 }
 
 function createMetrics(config: Config, parts: Pick<Services, "limiters" | "catalog" | "sessions" | "sseStreams">): Metrics {

@@ -25,6 +25,32 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 2,
+    name: "jobs",
+    sql: `
+      create table jobs (
+        id uuid primary key,
+        owner text not null,
+        tool text not null,
+        model text not null,
+        state text not null,
+        progress text not null default '',
+        steps integer not null default 0,
+        result json,
+        failure json,
+        runner text not null,
+        heartbeat_at timestamptz not null,
+        cancel_requested boolean not null default false,
+        created_at timestamptz not null,
+        finished_at timestamptz,
+        expires_at timestamptz
+      );
+      create index jobs_owner_created on jobs (owner, created_at);
+      create index jobs_running on jobs (runner) where state = 'running';
+      create index jobs_expires on jobs (expires_at);
+    `,
+  },
+  {
     version: 4,
     name: "connector (OAuth)",
     // What the embedded authorization server keeps (oidc-provider's models): clients, grants,

@@ -1,16 +1,20 @@
 import { z } from "zod";
 import type { GatewayResult, LlmGateway } from "../llm/gateway/gateway.js";
+import type { ResolvedModel } from "../llm/gateway/router.js";
 import type { ChatMessage } from "../llm/types.js";
+import type { JobRunner, JobWorkContext } from "../services/jobs.js";
 import type { Conversation, ConversationStore } from "../state/conversations.js";
 import { StateError } from "../state/db.js";
+import { background, runAsJob, seconds } from "./handOff.js";
 import { capOutput } from "./output.js";
 import { ProgressReporter, tail } from "./progress.js";
 import { maxTokens, modelName, temperature, think } from "./schemas.js";
-import { refuseLongPrompt, ToolError, type ToolDefinition, type ToolOutput } from "./tool.js";
+import { type CallRecord, refuseLongPrompt, ToolError, type ToolDefinition, type ToolOutput } from "./tool.js";
 
 export type AskLlmDeps = {
   gateway: LlmGateway;
   conversations: ConversationStore;
+  jobs: JobRunner;
   defaultModel: string;
   maxOutputChars: number;
   maxPromptChars: number;
@@ -39,6 +43,7 @@ const parameters = z.object({
     .uuid("conversation_id is the id a previous ask_llm reply gave")
     .optional()
     .describe("Continue an earlier conversation: pass the conversation_id from the previous reply. Omit to start a new one."),
+  background,
 });
 
 function footer(result: GatewayResult, latencyMs: number, conversation: Saved, omittedTurns: number): string {
@@ -56,8 +61,7 @@ function footer(result: GatewayResult, latencyMs: number, conversation: Saved, o
 export function askLlmTool(deps: AskLlmDeps): ToolDefinition<typeof parameters> {
   return {
     name: "ask_llm",
-    description:
-      "Sends a prompt to one language model (a local Ollama model or an OpenAI-compatible cloud model) and returns its answer with the model, provider, token counts and latency. Reasoning is kept out of the answer (set show_thinking to see it). Pass the returned conversation_id to continue a conversation.",
+    description: `Sends a prompt to one language model (a local Ollama model or an OpenAI-compatible cloud model) and returns its answer with the model, provider, token counts and latency. Reasoning is kept out of the answer (set show_thinking to see it). Pass the returned conversation_id to continue a conversation. A slow answer (still being written after ${seconds(deps.jobs.waitCapMs)} s) comes back as a job_id instead: call get_job with it to collect the answer, without asking the user.`,
     parameters,
     annotations: { title: "Ask a language model", readOnlyHint: true, openWorldHint: true },
     run: async (args, context, record) => {
@@ -71,37 +75,46 @@ export function askLlmTool(deps: AskLlmDeps): ToolDefinition<typeof parameters> 
       const user: ChatMessage = { role: "user", content: args.prompt };
       const history = deps.conversations.history(conversation, deps.maxPromptChars - args.prompt.length - (args.system?.length ?? 0));
       const messages: ChatMessage[] = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), ...history.messages, user];
-      const progress = new ProgressReporter(context.reportProgress, target.qualifiedName, deps.progressIntervalMs);
-      let answered = "";
-      const started = performance.now();
-      const result = await deps.gateway
-        .chat(target, {
-          messages,
-          temperature: args.temperature,
-          maxTokens: args.max_tokens,
-          think: args.think,
-          numCtx: args.num_ctx,
-          keepAlive: args.keep_alive,
-          signal: context.signal,
-          owner,
-          maxAnswerChars: deps.maxOutputChars,
-          onDelta: (delta) => {
-            answered += delta.content ?? "";
-            progress.step(() => (answered ? `${answered.length} chars: ${tail(answered)}` : "thinking…"));
-          },
-        })
-        .finally(() => progress.stop());
-      const latencyMs = Math.round(performance.now() - started);
-      Object.assign(record, { provider: result.provider, model: result.qualifiedName, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
-      const answer = capOutput(result.text, deps.maxOutputChars);
-      // The answer is what the caller waited for: a store that fails now costs the conversation, not the answer.
-      const saved: Saved = await deps.conversations.record(conversation, user, { role: "assistant", content: answer.text }).catch((error: unknown) => {
-        if (!(error instanceof StateError)) throw error;
-        return { ...conversation, unsaved: error.message };
-      });
-      return present(result, { answer, showThinking: args.show_thinking ?? false, latencyMs, saved, omittedTurns: history.omitted, maxChars: deps.maxOutputChars });
+      const prepared: Prepared = { args, target, messages, user, conversation, omittedTurns: history.omitted, owner };
+      return runAsJob(deps.jobs, { tool: "ask_llm", model: target.qualifiedName, background: args.background, context }, (job) => generate(deps, prepared, job, record));
     },
   };
+}
+
+type Prepared = { args: z.infer<typeof parameters>; target: ResolvedModel; messages: ChatMessage[]; user: ChatMessage; conversation: Conversation; omittedTurns: number; owner: string };
+
+/** The model call and everything after it: what runs in the background once the call is handed off. */
+async function generate(deps: AskLlmDeps, prepared: Prepared, job: JobWorkContext, record: CallRecord): Promise<ToolOutput> {
+  const { args, target, messages, user, conversation } = prepared;
+  const progress = new ProgressReporter(job.reportProgress, target.qualifiedName, deps.progressIntervalMs);
+  let answered = "";
+  const started = performance.now();
+  const result = await deps.gateway
+    .chat(target, {
+      messages,
+      temperature: args.temperature,
+      maxTokens: args.max_tokens,
+      think: args.think,
+      numCtx: args.num_ctx,
+      keepAlive: args.keep_alive,
+      signal: job.signal,
+      owner: prepared.owner,
+      maxAnswerChars: deps.maxOutputChars,
+      onDelta: (delta) => {
+        answered += delta.content ?? "";
+        progress.step(() => (answered ? `${answered.length} chars: ${tail(answered)}` : "thinking…"));
+      },
+    })
+    .finally(() => progress.stop());
+  const latencyMs = Math.round(performance.now() - started);
+  Object.assign(record, { provider: result.provider, model: result.qualifiedName, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
+  const answer = capOutput(result.text, deps.maxOutputChars);
+  // The answer is what the caller waited for: a store that fails now costs the conversation, not the answer.
+  const saved: Saved = await deps.conversations.record(conversation, user, { role: "assistant", content: answer.text }).catch((error: unknown) => {
+    if (!(error instanceof StateError)) throw error;
+    return { ...conversation, unsaved: error.message };
+  });
+  return present(result, { answer, showThinking: args.show_thinking ?? false, latencyMs, saved, omittedTurns: prepared.omittedTurns, maxChars: deps.maxOutputChars });
 }
 
 type Saved = Conversation & { unsaved?: string };

@@ -2,12 +2,14 @@ import { z } from "zod";
 import { LlmError } from "../llm/errors.js";
 import type { ChatCall, LlmGateway } from "../llm/gateway/gateway.js";
 import type { ResolvedModel } from "../llm/gateway/router.js";
+import type { JobRunner } from "../services/jobs.js";
+import { background, runAsJob, seconds } from "./handOff.js";
 import { capOutput } from "./output.js";
 import { ProgressReporter } from "./progress.js";
 import { maxTokens, modelName, temperature, think } from "./schemas.js";
 import { refuseLongPrompt, ToolError, type ToolDefinition } from "./tool.js";
 
-export type CompareModelsDeps = { gateway: LlmGateway; maxOutputChars: number; maxPromptChars: number; progressIntervalMs: number };
+export type CompareModelsDeps = { gateway: LlmGateway; jobs: JobRunner; maxOutputChars: number; maxPromptChars: number; progressIntervalMs: number };
 
 const parameters = z.object({
   prompt: z.string().min(1, "prompt must not be empty").describe("The prompt every model gets, unchanged."),
@@ -22,6 +24,7 @@ const parameters = z.object({
   max_tokens: maxTokens.optional(),
   think: think.optional(),
   show_thinking: z.boolean().optional().describe("Also return each model's reasoning trace. Off by default: reasoning is kept out of the result."),
+  background,
 });
 
 export type Comparison = {
@@ -78,29 +81,32 @@ export function compareModelsTool(deps: CompareModelsDeps): ToolDefinition<typeo
   return {
     name: "compare_models",
     description:
-      "Sends the same prompt to 2–8 models at once (local Ollama and cloud models mixed) and compares them: each answer, time to first token, total time, output tokens per second and token counts, as a markdown table. A model that fails shows its error; the others still answer.",
+      `Sends the same prompt to 2–8 models at once (local Ollama and cloud models mixed) and compares them: each answer, time to first token, total time, output tokens per second and token counts, as a markdown table. A model that fails shows its error; the others still answer. A slow comparison (still running after ${seconds(deps.jobs.waitCapMs)} s) comes back as a job_id instead: call get_job with it to collect the table, without asking the user.`,
     parameters,
     annotations: { title: "Compare models on one prompt", readOnlyHint: true, openWorldHint: true },
     run: async (args, context, record) => {
       refuseLongPrompt(deps.maxPromptChars, args.prompt, args.system);
       const targets = args.models.map((model) => deps.gateway.resolve(model));
-      const progress = new ProgressReporter(context.reportProgress, "compare_models", deps.progressIntervalMs);
-      const messages = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), { role: "user" as const, content: args.prompt }];
-      const perModelChars = Math.floor(deps.maxOutputChars / args.models.length);
-      const call: ChatCall = { messages, temperature: args.temperature, maxTokens: args.max_tokens, think: args.think, signal: context.signal, owner: context.caller.id, maxAnswerChars: perModelChars };
-      let finished = 0;
-      const results = await Promise.all(
-        targets.map((target) =>
-          compareOne(deps.gateway, target, call, perModelChars, args.show_thinking ?? false).then((result) => {
-            const done = ++finished;
-            progress.step(() => `${done}/${args.models.length} models done (${result.model} ${result.ok ? "answered" : "failed"})`);
-            return result;
-          }),
-        ),
-      ).finally(() => progress.stop());
-      record.completionTokens = results.reduce((sum, r) => sum + (r.completionTokens ?? 0), 0);
-      if (results.every((r) => !r.ok)) throw new ToolError(`Every model failed:\n${results.map((r) => `- ${r.model}: ${r.error}`).join("\n")}`);
-      return { text: table(results), structured: { prompt: args.prompt, results } };
+      const model = targets.map((target) => target.qualifiedName).join(", ");
+      return runAsJob(deps.jobs, { tool: "compare_models", model, background: args.background, context }, async (job) => {
+        const progress = new ProgressReporter(job.reportProgress, "compare_models", deps.progressIntervalMs);
+        const messages = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), { role: "user" as const, content: args.prompt }];
+        const perModelChars = Math.floor(deps.maxOutputChars / args.models.length);
+        const call: ChatCall = { messages, temperature: args.temperature, maxTokens: args.max_tokens, think: args.think, signal: job.signal, owner: context.caller.id, maxAnswerChars: perModelChars };
+        let finished = 0;
+        const results = await Promise.all(
+          targets.map((target) =>
+            compareOne(deps.gateway, target, call, perModelChars, args.show_thinking ?? false).then((result) => {
+              const done = ++finished;
+              progress.step(() => `${done}/${args.models.length} models done (${result.model} ${result.ok ? "answered" : "failed"})`);
+              return result;
+            }),
+          ),
+        ).finally(() => progress.stop());
+        record.completionTokens = results.reduce((sum, r) => sum + (r.completionTokens ?? 0), 0);
+        if (results.every((r) => !r.ok)) throw new ToolError(`Every model failed:\n${results.map((r) => `- ${r.model}: ${r.error}`).join("\n")}`);
+        return { text: table(results), structured: { prompt: args.prompt, results } };
+      });
     },
   };
 }

@@ -2,7 +2,10 @@ import type { Config } from "../config.js";
 import type { Services } from "../services/services.js";
 import { addTool } from "./add.js";
 import { askLlmTool } from "./askLlm.js";
+import { cancelJobTool } from "./cancelJob.js";
 import { compareModelsTool } from "./compareModels.js";
+import { getJobTool } from "./getJob.js";
+import { listJobsTool } from "./listJobs.js";
 import { listModelsTool } from "./listModels.js";
 import { modelInfoTool } from "./modelInfo.js";
 import { pullModelTool } from "./pullModel.js";
@@ -10,14 +13,17 @@ import type { ToolDefinition } from "./tool.js";
 
 /** Every tool this server offers, each given only what it uses. */
 export function createTools(config: Config, services: Services): ToolDefinition[] {
-  const { gateway, conversations, catalog, router, ollama } = services;
+  const { gateway, conversations, catalog, router, ollama, jobs } = services;
   const limits = { maxOutputChars: config.maxOutputChars, maxPromptChars: config.security.maxPromptChars, progressIntervalMs: config.progressIntervalMs };
   const tools: ToolDefinition[] = [
     addTool,
-    askLlmTool({ gateway, conversations, defaultModel: config.defaultModel, ...limits }),
+    askLlmTool({ gateway, conversations, jobs, defaultModel: config.defaultModel, ...limits }),
     listModelsTool({ catalog, defaultModel: config.defaultModel }),
-    compareModelsTool({ gateway, ...limits }),
+    compareModelsTool({ gateway, jobs, ...limits }),
     modelInfoTool({ router, ollama }),
+    getJobTool({ jobs, progressIntervalMs: config.progressIntervalMs }),
+    cancelJobTool({ jobs }),
+    listJobsTool({ jobs }),
   ];
   if (config.pull.enabled) tools.push(pullModelTool({ router, ollama, catalog, allowed: config.pull.allowed }));
   return tools;

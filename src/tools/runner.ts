@@ -1,15 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { InFlight } from "../lifecycle.js";
 import type { Logger } from "../logger.js";
-import { LlmError } from "../llm/errors.js";
 import type { Metrics } from "../metrics.js";
-import { StateError } from "../state/db.js";
-import { cutRedacted, redactDeep, redactText } from "../secrets.js";
-import { ToolError, type CallRecord, type ToolContext, type ToolDefinition, type ToolOutput } from "./tool.js";
+import { describeFailure, type Failure } from "../failure.js";
+import { redactDeep, redactText } from "../secrets.js";
+import type { CallRecord, ToolContext, ToolDefinition, ToolOutput } from "./tool.js";
 
 export type RunnerDeps = { logger: Logger; metrics: Metrics; inFlight: InFlight; stopping: AbortSignal };
 
-export type Failure = { kind: string; message: string; provider?: string; model?: string };
+export type { Failure };
 
 export type RunOutcome = { ok: true; output: ToolOutput } | { ok: false; failure: Failure };
 
@@ -37,12 +36,4 @@ export async function runTool<P extends ToolDefinition>(tool: P, args: unknown, 
     done("error", { errorKind: failure.kind });
     return { ok: false, failure: redactDeep(failure) };
   }
-}
-
-function describeFailure(error: unknown): Failure {
-  if (error instanceof LlmError) return { kind: error.kind, message: error.message, provider: error.details.provider, model: error.details.model };
-  if (error instanceof ToolError) return { kind: "invalid_request", message: error.message };
-  if (error instanceof StateError) return { kind: "state_unavailable", message: error.message };
-  const message = error instanceof Error ? error.message : String(error);
-  return { kind: "internal", message: `Unexpected failure: ${cutRedacted(message, 300)}` };
 }

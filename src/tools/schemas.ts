@@ -19,3 +19,5 @@ export const think = z
 export const temperature = z.number().min(0).max(2).describe("Sampling temperature, 0 (deterministic) to 2 (creative).");
 
 export const maxTokens = z.number().int().min(1).max(131_072).describe("Upper bound on the number of tokens in the answer.");
+
+export const jobId = z.string().uuid("job_id is the id an ask_llm, compare_models or list_jobs result gave").describe("The job_id an ask_llm or compare_models result gave (or list_jobs shows).");

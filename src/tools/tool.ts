@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Caller } from "../caller.js";
+import { ToolError } from "../failure.js";
 
 /** What a tool call touched, filled in by the tool, written as one log line per call. */
 export type CallRecord = {
@@ -28,14 +29,12 @@ export type ToolDefinition<P extends z.ZodObject = z.ZodObject> = {
   name: string;
   description: string;
   parameters: P;
-  annotations?: { readOnlyHint?: boolean; openWorldHint?: boolean; idempotentHint?: boolean; title?: string };
+  annotations?: { readOnlyHint?: boolean; destructiveHint?: boolean; openWorldHint?: boolean; idempotentHint?: boolean; title?: string };
   run(args: z.infer<P>, context: ToolContext, record: CallRecord): Promise<ToolOutput>;
 };
 
-/** A failure the caller can act on: it becomes an `isError` result whose text is this message. */
-export class ToolError extends Error {
-  override readonly name = "ToolError";
-}
+/** A failure the caller can act on (an `isError` result whose text is its message); defined with the other failures. */
+export { ToolError };
 
 /** Refuses prompts over MAX_PROMPT_CHARS before anything is sent to a model. */
 export function refuseLongPrompt(maxPromptChars: number, ...texts: Array<string | undefined>): void {

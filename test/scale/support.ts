@@ -105,3 +105,18 @@ export async function stopChild(child: ChildProcess | undefined, graceMs = 3_000
   await exited;
   clearTimeout(timer);
 }
+
+/** The heap after dropping what the test itself recorded (`forget`), collected until it settles. */
+export async function settledHeap(forget: () => void): Promise<NodeJS.MemoryUsage> {
+  forget();
+  let best = Infinity;
+  let usage = process.memoryUsage();
+  for (let i = 0; i < 4; i++) {
+    await sleep(100);
+    collectGarbage();
+    usage = process.memoryUsage();
+    if (usage.heapUsed > best - 256 * 1024) break;
+    best = usage.heapUsed;
+  }
+  return usage;
+}

@@ -48,6 +48,8 @@ export type Behaviour = {
   errorAfterTokens?: number;
   /** Go silent for `ms` after `after` tokens (a model thinking without output). */
   pauseAfterTokens?: { after: number; ms: number };
+  /** Go silent after `after` tokens until `until` settles (a model still generating, until the test says). */
+  gate?: { after: number; until: Promise<unknown> };
 };
 
 export type RecordedRequest = {
@@ -91,6 +93,20 @@ export class OllamaStandIn {
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /**
+   * Holds every streamed answer after `after` tokens until the returned function is called: a
+   * generation that takes as long as the test wants, without a clock.
+   */
+  hold(after = 0): () => void {
+    let release = () => undefined as void;
+    const gate = { after, until: new Promise<void>((resolve) => (release = resolve)) };
+    this.behaviour = { ...this.behaviour, gate };
+    return () => {
+      if (this.behaviour.gate === gate) this.behaviour = { ...this.behaviour, gate: undefined };
+      release();
+    };
   }
 
   reset(): void {
@@ -266,6 +282,7 @@ export class OllamaStandIn {
         return false;
       }
       if (b.pauseAfterTokens && index === b.pauseAfterTokens.after) await sleep(b.pauseAfterTokens.ms);
+      if (b.gate && index === b.gate.after) await b.gate.until;
       if (res.destroyed) return false;
       res.write(encode(piece));
       if (b.tokenDelayMs) await sleep(b.tokenDelayMs);

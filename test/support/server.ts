@@ -58,15 +58,16 @@ export type Stack = { ollama: OllamaStandIn; server: TestServer; client: Client;
 
 /**
  * The set-up most suites share: an Ollama stand-in, the server against it (more variables in
- * `env`, which may depend on the stand-in), a client over `kind`; `stop()` ends them in order.
+ * `env`, which may depend on the stand-in), a client over `kind` (sending `headers`); `stop()` ends them in order.
  */
 export async function startWithStandIn(
   env: Record<string, string> | ((ollama: OllamaStandIn) => Record<string, string>) = {},
   kind: TransportKind = "streamable-http",
+  headers: Record<string, string> = {},
 ): Promise<Stack> {
   const ollama = await new OllamaStandIn().start();
   const server = await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, ...(typeof env === "function" ? env(ollama) : env) });
-  const client = await connectClient(server.url, kind);
+  const client = await connectClient(server.url, kind, headers);
   return {
     ollama,
     server,
