@@ -33,6 +33,8 @@ export async function startHttpTransports(mcp: FastMCP, options: HttpStart): Pro
   return { server, port: (server.address() as AddressInfo).port };
 }
 
+let startingUp: Promise<void> = Promise.resolve();
+
 /**
  * The one place that reaches into fastmcp's start-up. fastmcp 4.x (through mcp-proxy) creates and
  * binds its http.Server itself: it has no hook that runs before its MCP routes, cannot report the
@@ -43,6 +45,11 @@ export async function startHttpTransports(mcp: FastMCP, options: HttpStart): Pro
  * http.Server. (`eventStore: false` above is typed by our patch; mcp-proxy takes it as "none".)
  */
 export async function capturingServer(options: Pick<HttpStart, "host" | "front" | "onError">, start: () => Promise<void>): Promise<Server> {
+  // The swap is process-wide: two start-ups at once would capture each other's server, so they queue.
+  const previous = startingUp;
+  let done = () => {};
+  startingUp = new Promise<void>((resolve) => (done = resolve));
+  await previous;
   const original = http.createServer;
   let created: Server | undefined;
   http.createServer = ((...args: unknown[]) => {
@@ -63,6 +70,7 @@ export async function capturingServer(options: Pick<HttpStart, "host" | "front" 
     await start();
   } finally {
     http.createServer = original;
+    done();
   }
   if (!created) throw new Error("fastmcp did not create an HTTP server");
   return created;
