@@ -2,6 +2,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { callTool, connectClient, startTestServer, type TestServer } from "../support/server.js";
+import { until } from "../support/wait.js";
 
 type Setup = { ollama: OllamaStandIn; cloud: OllamaStandIn; server: TestServer; client: Client };
 
@@ -25,7 +26,6 @@ async function tearDown(s: Setup): Promise<void> {
   await Promise.all([s.ollama.stop(), s.cloud.stop()]);
 }
 
-const chatCalls = (standIn: OllamaStandIn) => standIn.requests.filter((r) => r.path.endsWith("/chat/completions") || r.path === "/api/chat");
 
 describe("retries", () => {
   let s: Setup;
@@ -38,15 +38,16 @@ describe("retries", () => {
     const result = await callTool(s.client, "ask_llm", { prompt: "hi" });
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent!.retries).toBe(2);
-    expect(chatCalls(s.ollama)).toHaveLength(3);
+    expect(s.ollama.chats()).toHaveLength(3);
   });
 
   it("honours Retry-After on 429", async () => {
     s.ollama.behaviour.failWith = { status: 429, error: "too many requests", headers: { "retry-after": "1" }, times: 1 };
-    const started = Date.now();
     const result = await callTool(s.client, "ask_llm", { prompt: "hi" });
     expect(result.isError).toBeFalsy();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    // A lower bound only: a slow machine waits longer, never shorter. The exact wait is in test/llm/gateway.test.ts.
+    const [first, second] = s.ollama.chats();
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(950);
   });
 
   it("does not retry other 4xx", async () => {
@@ -54,7 +55,7 @@ describe("retries", () => {
     const result = await callTool(s.client, "ask_llm", { prompt: "hi" });
     expect(result.isError).toBe(true);
     expect(result.text).toContain("invalid temperature");
-    expect(chatCalls(s.ollama)).toHaveLength(1);
+    expect(s.ollama.chats()).toHaveLength(1);
   });
 
   it("gives up after LLM_MAX_RETRIES with the provider's message", async () => {
@@ -62,7 +63,7 @@ describe("retries", () => {
     const result = await callTool(s.client, "ask_llm", { prompt: "hi" });
     expect(result.isError).toBe(true);
     expect(result.text).toContain("model runner crashed");
-    expect(chatCalls(s.ollama)).toHaveLength(3);
+    expect(s.ollama.chats()).toHaveLength(3);
   });
 
   it("retries a connection dropped mid-stream", async () => {
@@ -146,16 +147,41 @@ describe("concurrency limit and warm-up", () => {
     expect(s.cloud.requests).toHaveLength(0);
   });
 
-  it("queues one call, refuses the next at once, and times out a wait in the queue", async () => {
-    s.ollama.behaviour = { firstTokenDelayMs: 600, tokenDelayMs: 0 };
-    const started = Date.now();
-    const calls = ["a", "b", "c"].map((prompt) => callTool(s.client, "ask_llm", { prompt }).then((r) => ({ ...r, at: Date.now() - started })));
-    const [first, second, third] = await Promise.all(calls);
-    expect(first!.isError).toBeFalsy();
-    expect(second!.isError).toBe(true);
-    expect(second!.text).toContain("Waited 300 ms for a free ollama slot (LLM_QUEUE_TIMEOUT_MS)");
-    expect(third!.isError).toBe(true);
-    expect(third!.text).toContain("ollama is busy: 1 calls running and 1 waiting");
-    expect(third!.at).toBeLessThan(200);
+  it("times out a wait in the queue at LLM_QUEUE_TIMEOUT_MS while the running call holds the slot", async () => {
+    const gate = s.ollama.holdAnswers();
+    const first = callTool(s.client, "ask_llm", { prompt: "a" });
+    await until(() => gate.waiting === 1, "the first call to hold the only slot");
+    const second = await callTool(s.client, "ask_llm", { prompt: "b" });
+    expect(second.isError).toBe(true);
+    expect(second.text).toContain("Waited 300 ms for a free ollama slot (LLM_QUEUE_TIMEOUT_MS)");
+    expect(gate.isOpen).toBe(false);
+    gate.open();
+    expect((await first).isError).toBeFalsy();
+    expect(s.ollama.chats()).toHaveLength(1);
+  });
+});
+
+describe("a full queue", () => {
+  let s: Setup;
+  // A queue timeout far beyond this test, so the waiting call is still queued when the next arrives.
+  beforeAll(async () => (s = await setUp({ OLLAMA_CONCURRENCY: "1", LLM_QUEUE_MAX: "1", LLM_QUEUE_TIMEOUT_MS: "600000" })));
+  afterEach(() => s.ollama.reset());
+  afterAll(() => tearDown(s));
+
+  it("refuses a call beyond the queue at once, while the running and the queued one still wait", async () => {
+    const gate = s.ollama.holdAnswers();
+    const first = callTool(s.client, "ask_llm", { prompt: "a" });
+    await until(() => gate.waiting === 1, "the first call to hold the only slot");
+    const second = callTool(s.client, "ask_llm", { prompt: "b" });
+    await until(() => s.server.app.limiters.ollama.waiting === 1, "the second call to wait in the queue");
+    const third = await callTool(s.client, "ask_llm", { prompt: "c" });
+    expect(third.isError).toBe(true);
+    expect(third.text).toContain("ollama is busy: 1 calls running and 1 waiting");
+    // Refused without waiting for anything: the other two are still where they were.
+    expect([gate.isOpen, gate.waiting, s.server.app.limiters.ollama.waiting]).toEqual([false, 1, 1]);
+    gate.open();
+    const results = await Promise.all([first, second]);
+    expect(results.map((r) => r.isError ?? false)).toEqual([false, false]);
+    expect(results[1]!.text).toContain("Echo from qwen3:4b: b");
   });
 });
