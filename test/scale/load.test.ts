@@ -3,6 +3,7 @@ import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/cl
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { callTool, connectClient, startTestServer, type TestServer } from "../support/server.js";
+import { HANG_GUARD_MS } from "../support/wait.js";
 import { collectGarbage, connectStreamable, inBatches, percentile, waitFor } from "./support.js";
 
 /**
@@ -110,7 +111,7 @@ describe("load: hundreds of sessions per transport, thousands of calls", () => {
     expect(server.logs.filter((line) => line.msg === "tool call" && line.outcome === "ok")).toHaveLength(samples.length);
 
     await closeSessions(sessions);
-    const drained = await waitFor(() => openCounts().sessions === 0 && openCounts().sseStreams === 0, 10_000);
+    const drained = await waitFor(() => openCounts().sessions === 0 && openCounts().sseStreams === 0, HANG_GUARD_MS);
     expect(drained, `sessions still open after every client closed: ${JSON.stringify(openCounts())}`).toBe(true);
     expect(server.app.inFlight.size).toBe(0);
     return { samples, connectMs, callsMs, peak };
@@ -137,7 +138,7 @@ describe("load: hundreds of sessions per transport, thousands of calls", () => {
     const warm = [...(await openSessions(server.url, "streamable-http", 10)), ...(await openSessions(server.url, "sse", 10))];
     await Promise.all(warm.flatMap((session, i) => [timedCall(session, "add", i), timedCall(session, "ask_llm", i)]));
     await closeSessions(warm);
-    expect(await waitFor(() => openCounts().sessions === 0 && openCounts().sseStreams === 0, 5_000), JSON.stringify(openCounts())).toBe(true);
+    expect(await waitFor(() => openCounts().sessions === 0 && openCounts().sseStreams === 0, HANG_GUARD_MS), JSON.stringify(openCounts())).toBe(true);
     const before = await settledHeap();
 
     const first = await round();
