@@ -12,6 +12,8 @@ import { collectGarbage, connectStreamable, inBatches, percentile, waitFor } fro
  * its heap must come back near where it started.
  *
  * Sized for a 2-core machine: sessions connect 20 at a time and at most 64 calls are in flight.
+ * It is CPU-bound: about 15 s alone on an idle 2-core machine, several times that with the rest of
+ * the suite and other busy processes beside it; its 300 s limit only guards against a hang.
  */
 
 const SESSIONS_PER_TRANSPORT = 200;
@@ -133,7 +135,7 @@ describe("load: hundreds of sessions per transport, thousands of calls", () => {
     return usage;
   }
 
-  it("serves every call, counts sessions back to 0 and returns its heap near the start", { timeout: 90_000 }, async () => {
+  it("serves every call, counts sessions back to 0 and returns its heap near the start", { timeout: 300_000 }, async () => {
     // Warm-up: code paths compiled, pools and caches filled, so the baseline is not the cold start.
     const warm = [...(await openSessions(server.url, "streamable-http", 10)), ...(await openSessions(server.url, "sse", 10))];
     await Promise.all(warm.flatMap((session, i) => [timedCall(session, "add", i), timedCall(session, "ask_llm", i)]));
