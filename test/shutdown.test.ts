@@ -19,7 +19,7 @@ describe("graceful shutdown", () => {
   afterEach(() => ollama.reset());
   afterAll(() => ollama.stop());
 
-  it("on SIGTERM lets calls in flight finish, refuses new work, closes sessions and exits 0", { timeout: 60_000 }, async () => {
+  it("on SIGTERM lets calls in flight finish, refuses new work, closes sessions and exits 0", { timeout: 120_000 }, async () => {
     // A drain deadline far beyond this test: the calls end because they finish, not because it passed.
     const { child, url, output } = await startChildServer({ OLLAMA_BASE_URL: ollama.baseUrl, SHUTDOWN_TIMEOUT_MS: "60000" });
     const mcp = await connectClient(url, "streamable-http");
@@ -42,7 +42,7 @@ describe("graceful shutdown", () => {
     expect(output.stderr()).not.toContain("calls still in flight at the shutdown deadline are cancelled");
   });
 
-  it("cancels calls still running at SHUTDOWN_TIMEOUT_MS and exits 0 (before its own backstop, which exits 1)", { timeout: 60_000 }, async () => {
+  it("cancels calls still running at SHUTDOWN_TIMEOUT_MS and exits 0 (before its own backstop, which exits 1)", { timeout: 120_000 }, async () => {
     const { child, url, output } = await startChildServer({ OLLAMA_BASE_URL: ollama.baseUrl, SHUTDOWN_TIMEOUT_MS: "500" });
     const client = await connectClient(url, "streamable-http");
     // Held for the whole test: only the shutdown can end this call.

@@ -50,7 +50,6 @@ describe.each<TransportKind>(["streamable-http", "sse"])("long calls over %s", (
     for (const update of whileLoading) expect(update.message).toMatch(/^qwen3:4b: still working after \d+ s \(loading the model or thinking\)$/);
     const progress = updates.map((u) => u.progress);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
-    expect(new Set(progress).size).toBe(progress.length);
   });
 
   it("aborts the provider request when the client cancels, while the model is still answering", async () => {

@@ -131,7 +131,7 @@ describe.skipIf(!NGINX)(TITLE, () => {
       await stopAll();
       throw error;
     }
-  }, 60_000);
+  }, 150_000);
 
   afterAll(() => stopAll(), 30_000);
 
