@@ -142,6 +142,8 @@ describe("concurrency limit and warm-up", () => {
   afterAll(() => tearDown(s));
 
   it("warmed WARM_MODELS at start with an empty generate, skipping cloud models", async () => {
+    // The warm-up runs beside the start, not before it: wait for its line rather than assume it is done.
+    await until(() => s.server.logs.some((l) => l.msg === "model warmed"), "the warm-up to finish");
     const warm = s.server.logs.filter((l) => l.msg === "model warmed" || String(l.msg).startsWith("WARM_MODELS"));
     expect(warm.map((l) => l.msg)).toEqual(expect.arrayContaining(["model warmed", "WARM_MODELS lists a cloud model; only Ollama models are warmed"]));
     expect(s.cloud.requests).toHaveLength(0);

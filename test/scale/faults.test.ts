@@ -1,7 +1,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
-import { callTool, connectClient, startWithStandIn, type TestServer } from "../support/server.js";
+import { callTool, connectClient, startWithStandIn, type Stack, type TestServer } from "../support/server.js";
 import { HANG_GUARD_MS } from "../support/wait.js";
 import { connectStreamable, until, waitFor } from "./support.js";
 
@@ -27,42 +27,56 @@ const FIRST_TOKEN_MS = 600;
 
 const chatRequests = (standIn: OllamaStandIn) => standIn.chats();
 
+/** The server set-up of these tests; `env` adds to it. The deadlines keep their defaults (minutes) unless `env` sets one. */
+const startFaultStack = (env: Record<string, string> = {}) =>
+  startWithStandIn({
+    LOG_LEVEL: "info",
+    LLM_MAX_RETRIES: String(RETRIES),
+    LLM_RETRY_BASE_DELAY_MS: "20",
+    LLM_CONNECT_TIMEOUT_MS: "1000",
+    OLLAMA_CONCURRENCY: "2",
+    LLM_QUEUE_MAX: "16",
+    RATE_LIMIT_PER_MINUTE: "0",
+    ...env,
+  });
+
+/**
+ * The server still serves: nothing left running, `add` and /health answer, and (unless `ask` is
+ * false) a normal ask_llm succeeds.
+ */
+async function stillServing({ ollama, server, client }: { ollama: OllamaStandIn; server: TestServer; client: Client }, ask = true): Promise<void> {
+  ollama.reset();
+  const settled = await waitFor(() => server.app.inFlight.size === 0 && server.app.limiters.ollama.running === 0 && server.app.limiters.ollama.waiting === 0, HANG_GUARD_MS);
+  expect(settled, `in flight ${server.app.inFlight.size}, ollama running ${server.app.limiters.ollama.running}, waiting ${server.app.limiters.ollama.waiting}`).toBe(true);
+  expect((await callTool(client, "add", { a: 20, b: 22 })).text).toBe("42");
+  expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  const fresh = await connectClient(server.url, "sse");
+  try {
+    expect((await callTool(fresh, "add", { a: 1, b: 2 })).text).toBe("3");
+    if (!ask) return;
+    const asked = await callTool(fresh, "ask_llm", { prompt: "still there?" });
+    expect(asked.isError, asked.text).toBeFalsy();
+    expect(asked.text).toContain("Echo from qwen3:4b: still there?");
+  } finally {
+    await fresh.close();
+  }
+}
+
 describe("provider faults and vanishing clients", () => {
   let ollama: OllamaStandIn;
   let server: TestServer;
   let client: Client;
   let stop: (() => Promise<void>) | undefined;
 
+  // Every deadline at its default (minutes): a slow machine cannot turn a fault into a timeout,
+  // and a held answer is ended by the fault under test, never by a deadline.
   beforeAll(async () => {
-    ({ ollama, server, client, stop } = await startWithStandIn({
-      LOG_LEVEL: "info",
-      LLM_MAX_RETRIES: String(RETRIES),
-      LLM_RETRY_BASE_DELAY_MS: "20",
-      LLM_FIRST_TOKEN_TIMEOUT_MS: String(FIRST_TOKEN_MS),
-      // LLM_IDLE_TIMEOUT_MS keeps its default (minutes): a held answer is ended by the fault under test, never by it.
-      LLM_CONNECT_TIMEOUT_MS: "1000",
-      OLLAMA_CONCURRENCY: "2",
-      LLM_QUEUE_MAX: "16",
-      RATE_LIMIT_PER_MINUTE: "0",
-    }));
+    ({ ollama, server, client, stop } = await startFaultStack());
   });
   afterEach(() => ollama.reset());
   afterAll(() => stop?.());
 
-  /** The server still serves: nothing left running, `add` and /health answer, and a normal ask_llm succeeds. */
-  async function expectStillServing(): Promise<void> {
-    ollama.reset();
-    const settled = await waitFor(() => server.app.inFlight.size === 0 && server.app.limiters.ollama.running === 0 && server.app.limiters.ollama.waiting === 0, HANG_GUARD_MS);
-    expect(settled, `in flight ${server.app.inFlight.size}, ollama running ${server.app.limiters.ollama.running}, waiting ${server.app.limiters.ollama.waiting}`).toBe(true);
-    expect((await callTool(client, "add", { a: 20, b: 22 })).text).toBe("42");
-    expect((await fetch(`${server.url}/health`)).status).toBe(200);
-    const fresh = await connectClient(server.url, "sse");
-    expect((await callTool(fresh, "add", { a: 1, b: 2 })).text).toBe("3");
-    const asked = await callTool(fresh, "ask_llm", { prompt: "still there?" });
-    expect(asked.isError, asked.text).toBeFalsy();
-    expect(asked.text).toContain("Echo from qwen3:4b: still there?");
-    await fresh.close();
-  }
+  const expectStillServing = () => stillServing({ ollama, server, client });
 
   it("refuses connections (Ollama stopped after serving): clear isError at once, and recovers when Ollama is back on its port", async () => {
     expect((await callTool(client, "ask_llm", { prompt: "warm the pool" })).isError).toBeFalsy();
@@ -86,36 +100,6 @@ describe("provider faults and vanishing clients", () => {
     await expectStillServing();
   });
 
-  it("hangs (accepts, never answers): every call ends at LLM_FIRST_TOKEN_TIMEOUT_MS, the hung requests are closed, and the slots come back", async () => {
-    ollama.behaviour.hang = true;
-    // Twice as many calls as OLLAMA_CONCURRENCY: the second pair waits for slots the first pair holds.
-    const provider = server.app.ollama;
-    const chat = provider.chat.bind(provider);
-    let running = 0;
-    let peak = 0;
-    const spy = vi.spyOn(provider, "chat").mockImplementation(async (request) => {
-      peak = Math.max(peak, ++running);
-      try {
-        return await chat(request);
-      } finally {
-        running--;
-      }
-    });
-    const results = await Promise.all([1, 2, 3, 4].map((i) => callTool(client, "ask_llm", { prompt: `hang ${i}` }))).finally(() => spy.mockRestore());
-    // Never more than two at the provider at once; each of the four got its own full first-token wait (the message says so).
-    expect(peak).toBe(2);
-    for (const result of results) {
-      expect(result.isError).toBe(true);
-      expect(result.text).toContain(`sent no first token within ${FIRST_TOKEN_MS} ms`);
-      expect(result.text).toContain("LLM_FIRST_TOKEN_TIMEOUT_MS");
-    }
-    // Timeouts are not retried: one request per call, each closed by the server when it gave up.
-    const hung = chatRequests(ollama);
-    expect(hung).toHaveLength(4);
-    expect(await waitFor(() => hung.every((r) => r.abortedAt !== undefined), HANG_GUARD_MS)).toBe(true);
-    await expectStillServing();
-  });
-
   it("drops every stream mid-answer: ends after LLM_MAX_RETRIES with a clear isError", async () => {
     ollama.behaviour = { firstTokenDelayMs: 0, tokenDelayMs: 5, dropAfterTokens: 2 };
     const result = await callTool(client, "ask_llm", { prompt: "one two three four" });
@@ -129,13 +113,12 @@ describe("provider faults and vanishing clients", () => {
     ollama.behaviour.failWith = { status: 502, error: "bad gateway from the model runner" };
     const sse = await connectClient(server.url, "sse");
     const calls = Array.from({ length: 10 }, (_, i) => callTool(i % 2 ? sse : client, "ask_llm", { prompt: `burst ${i}` }));
-    const results = await Promise.all(calls);
+    const results = await Promise.all(calls).finally(() => sse.close());
     for (const result of results) {
       expect(result.isError).toBe(true);
       expect(result.text).toContain("ollama failed (502: bad gateway from the model runner)");
     }
     expect(chatRequests(ollama)).toHaveLength(10 * (RETRIES + 1));
-    await sse.close();
     await expectStillServing();
   });
 
@@ -170,7 +153,7 @@ describe("provider faults and vanishing clients", () => {
   describe("the client vanishes mid-call (no notifications/cancelled, the connection just goes)", () => {
     /**
      * Starts a call whose answer the stand-in holds after three tokens, makes the client vanish,
-     * and says whether the provider request was then aborted. Every deadline is seconds away and the
+     * and says whether the provider request was then aborted. Every deadline is minutes away and the
      * gate stays shut, so nothing but the client going away can close that request in the meantime.
      */
     async function slowCallThenVanish(vanish: () => Promise<void>, call: Promise<unknown>): Promise<{ aborted: boolean }> {
@@ -220,5 +203,47 @@ describe("provider faults and vanishing clients", () => {
       expect(await waitFor(() => server.app.sseStreams.open === 0, HANG_GUARD_MS)).toBe(true);
       await expectStillServing();
     });
+  });
+});
+
+describe("a provider that hangs", () => {
+  let stack: Stack;
+  // Its own server: the short first-token limit applies here only.
+  beforeAll(async () => {
+    stack = await startFaultStack({ LLM_FIRST_TOKEN_TIMEOUT_MS: String(FIRST_TOKEN_MS) });
+  });
+  afterAll(() => stack?.stop());
+
+  it("hangs (accepts, never answers): every call ends at LLM_FIRST_TOKEN_TIMEOUT_MS, the hung requests are closed, and the slots come back", async () => {
+    stack.ollama.behaviour.hang = true;
+    // Twice as many calls as OLLAMA_CONCURRENCY: the second pair waits for slots the first pair holds.
+    const provider = stack.server.app.ollama;
+    const chat = provider.chat.bind(provider);
+    let running = 0;
+    let peak = 0;
+    const spy = vi.spyOn(provider, "chat").mockImplementation(async (request) => {
+      peak = Math.max(peak, ++running);
+      try {
+        return await chat(request);
+      } finally {
+        running--;
+      }
+    });
+    const results = await Promise.all([1, 2, 3, 4].map((i) => callTool(stack.client, "ask_llm", { prompt: `hang ${i}` }))).finally(() => spy.mockRestore());
+    // Never more than two at the provider at once; each of the four got its own full first-token wait (the message says so).
+    expect(peak).toBe(2);
+    for (const result of results) {
+      expect(result.isError).toBe(true);
+      expect(result.text).toContain(`sent no first token within ${FIRST_TOKEN_MS} ms`);
+      expect(result.text).toContain("LLM_FIRST_TOKEN_TIMEOUT_MS");
+    }
+    // Timeouts are not retried: one request per call, each closed by the server when it gave up.
+    const hung = chatRequests(stack.ollama);
+    expect(hung).toHaveLength(4);
+    expect(await waitFor(() => hung.every((r) => r.abortedAt !== undefined), HANG_GUARD_MS)).toBe(true);
+    // The slots are free again (checked first thing). No ask_llm here: on this server a normal
+    // answer must also come within 600 ms, which an overloaded machine could miss; the tests above
+    // ask after each of their faults, with every deadline minutes away.
+    await stillServing(stack, false);
   });
 });

@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/main.js";
@@ -9,9 +10,13 @@ import { OllamaStandIn } from "./ollamaStandIn.js";
 
 export type TestServer = RunningServer & { url: string; logs: Array<Record<string, unknown>> };
 
-/** Starts the real server in-process on a free loopback port, with its JSON log lines captured. */
+/**
+ * Starts the real server in-process on a free loopback port, with its JSON log lines captured.
+ * READY_TIMEOUT_MS is 30 s unless `env` sets it: the default 2 s is a deadline an overloaded test
+ * machine can miss on a loopback call, and only the tests of that deadline should depend on it.
+ */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", ...env });
+  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", READY_TIMEOUT_MS: "30000", ...env });
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -41,8 +46,8 @@ export type ToolResult = {
   structuredContent?: Record<string, unknown>;
 };
 
-export async function callTool(client: Client, name: string, args: Record<string, unknown>): Promise<ToolResult & { text: string }> {
-  const result = (await client.callTool({ name, arguments: args })) as ToolResult;
+export async function callTool(client: Client, name: string, args: Record<string, unknown>, options?: RequestOptions): Promise<ToolResult & { text: string }> {
+  const result = (await client.callTool({ name, arguments: args }, undefined, options)) as ToolResult;
   return { ...result, text: result.content.map((c) => c.text ?? "").join("") };
 }
 
