@@ -4,6 +4,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { freePort } from "../support/ports.js";
 export { freePort };
 export { startChildServer, stopChild, type ChildServer } from "../support/spawn.js";
@@ -29,10 +30,10 @@ export function collectGarbage(): void {
 }
 
 /** A streamable-HTTP client that keeps its transport, so a test can end the session with DELETE. */
-export async function connectStreamable(baseUrl: string, headers: Record<string, string> = {}): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+export async function connectStreamable(baseUrl: string, headers: Record<string, string> = {}, options?: RequestOptions): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const client = new Client({ name: "mcp-lab-scale", version: "1.0.0" });
   const transport = new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers } });
-  await client.connect(transport);
+  await client.connect(transport, options);
   return { client, transport };
 }
 

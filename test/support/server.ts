@@ -30,13 +30,14 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 
 export type TransportKind = "streamable-http" | "sse";
 
-export async function connectClient(baseUrl: string, kind: TransportKind, headers: Record<string, string> = {}): Promise<Client> {
+/** A client connected over `kind`; `options` (e.g. a longer `timeout` than the SDK's 60 s) apply to its `initialize`. */
+export async function connectClient(baseUrl: string, kind: TransportKind, headers: Record<string, string> = {}, options?: RequestOptions): Promise<Client> {
   const client = new Client({ name: "mcp-lab-test", version: "1.0.0" });
   const transport =
     kind === "sse"
       ? new SSEClientTransport(new URL(`${baseUrl}/sse`), { requestInit: { headers }, eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) } })
       : new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers } });
-  await client.connect(transport);
+  await client.connect(transport, options);
   return client;
 }
 
