@@ -2,6 +2,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { callTool, connectClient, startTestServer, type TestServer } from "../support/server.js";
+import { until } from "../support/wait.js";
 
 type Setup = { ollama: OllamaStandIn; cloud: OllamaStandIn; server: TestServer; client: Client };
 
@@ -25,7 +26,6 @@ async function tearDown(s: Setup): Promise<void> {
   await Promise.all([s.ollama.stop(), s.cloud.stop()]);
 }
 
-const chatCalls = (standIn: OllamaStandIn) => standIn.requests.filter((r) => r.path.endsWith("/chat/completions") || r.path === "/api/chat");
 
 describe("retries", () => {
   let s: Setup;
@@ -38,15 +38,16 @@ describe("retries", () => {
     const result = await callTool(s.client, "ask_llm", { prompt: "hi" });
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent!.retries).toBe(2);
-    expect(chatCalls(s.ollama)).toHaveLength(3);
+    expect(s.ollama.chats()).toHaveLength(3);
   });
 
   it("honours Retry-After on 429", async () => {
     s.ollama.behaviour.failWith = { status: 429, error: "too many requests", headers: { "retry-after": "1" }, times: 1 };
-    const started = Date.now();
     const result = await callTool(s.client, "ask_llm", { prompt: "hi" });
     expect(result.isError).toBeFalsy();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    // A lower bound only: a slow machine waits longer, never shorter. The exact wait is in test/llm/gateway/gateway.test.ts.
+    const [first, second] = s.ollama.chats();
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(950);
   });
 
   it("does not retry other 4xx", async () => {
@@ -54,7 +55,7 @@ describe("retries", () => {
     const result = await callTool(s.client, "ask_llm", { prompt: "hi" });
     expect(result.isError).toBe(true);
     expect(result.text).toContain("invalid temperature");
-    expect(chatCalls(s.ollama)).toHaveLength(1);
+    expect(s.ollama.chats()).toHaveLength(1);
   });
 
   it("gives up after LLM_MAX_RETRIES with the provider's message", async () => {
@@ -62,7 +63,7 @@ describe("retries", () => {
     const result = await callTool(s.client, "ask_llm", { prompt: "hi" });
     expect(result.isError).toBe(true);
     expect(result.text).toContain("model runner crashed");
-    expect(chatCalls(s.ollama)).toHaveLength(3);
+    expect(s.ollama.chats()).toHaveLength(3);
   });
 
   it("retries a connection dropped mid-stream", async () => {
@@ -142,21 +143,48 @@ describe("concurrency limit and warm-up", () => {
   afterAll(() => tearDown(s));
 
   it("warmed WARM_MODELS at start with an empty generate, skipping cloud models", async () => {
+    // The warm-up runs beside the start, not before it: wait for its line rather than assume it is done.
+    await until(() => s.server.logs.some((l) => l.msg === "model warmed"), "the warm-up to finish");
     const warm = s.server.logs.filter((l) => l.msg === "model warmed" || String(l.msg).startsWith("WARM_MODELS"));
     expect(warm.map((l) => l.msg)).toEqual(expect.arrayContaining(["model warmed", "WARM_MODELS lists a cloud model; only Ollama models are warmed"]));
     expect(s.cloud.requests).toHaveLength(0);
   });
 
-  it("queues one call, refuses the next at once, and times out a wait in the queue", async () => {
-    s.ollama.behaviour = { firstTokenDelayMs: 600, tokenDelayMs: 0 };
-    const started = Date.now();
-    const calls = ["a", "b", "c"].map((prompt) => callTool(s.client, "ask_llm", { prompt }).then((r) => ({ ...r, at: Date.now() - started })));
-    const [first, second, third] = await Promise.all(calls);
-    expect(first!.isError).toBeFalsy();
-    expect(second!.isError).toBe(true);
-    expect(second!.text).toContain("Waited 300 ms for a free ollama slot (LLM_QUEUE_TIMEOUT_MS)");
-    expect(third!.isError).toBe(true);
-    expect(third!.text).toContain("ollama is busy: 1 calls running and 1 waiting");
-    expect(third!.at).toBeLessThan(200);
+  it("times out a wait in the queue at LLM_QUEUE_TIMEOUT_MS while the running call holds the slot", async () => {
+    const gate = s.ollama.holdAnswers();
+    const first = callTool(s.client, "ask_llm", { prompt: "a" });
+    await until(() => gate.waiting === 1, "the first call to hold the only slot");
+    const second = await callTool(s.client, "ask_llm", { prompt: "b" });
+    expect(second.isError).toBe(true);
+    expect(second.text).toContain("Waited 300 ms for a free ollama slot (LLM_QUEUE_TIMEOUT_MS)");
+    expect(gate.isOpen).toBe(false);
+    gate.open();
+    expect((await first).isError).toBeFalsy();
+    expect(s.ollama.chats()).toHaveLength(1);
+  });
+});
+
+describe("a full queue", () => {
+  let s: Setup;
+  // A queue timeout far beyond this test, so the waiting call is still queued when the next arrives.
+  beforeAll(async () => (s = await setUp({ OLLAMA_CONCURRENCY: "1", LLM_QUEUE_MAX: "1", LLM_QUEUE_TIMEOUT_MS: "600000" })));
+  afterEach(() => s.ollama.reset());
+  afterAll(() => tearDown(s));
+
+  it("refuses a call beyond the queue at once, while the running and the queued one still wait", async () => {
+    const gate = s.ollama.holdAnswers();
+    const first = callTool(s.client, "ask_llm", { prompt: "a" });
+    await until(() => gate.waiting === 1, "the first call to hold the only slot");
+    const second = callTool(s.client, "ask_llm", { prompt: "b" });
+    await until(() => s.server.services.limiters.ollama.waiting === 1, "the second call to wait in the queue");
+    const third = await callTool(s.client, "ask_llm", { prompt: "c" });
+    expect(third.isError).toBe(true);
+    expect(third.text).toContain("ollama is busy: 1 calls running and 1 waiting");
+    // Refused without waiting for anything: the other two are still where they were.
+    expect([gate.isOpen, gate.waiting, s.server.services.limiters.ollama.waiting]).toEqual([false, 1, 1]);
+    gate.open();
+    const results = await Promise.all([first, second]);
+    expect(results.map((r) => r.isError ?? false)).toEqual([false, false]);
+    expect(results[1]!.text).toContain("Echo from qwen3:4b: b");
   });
 });

@@ -50,7 +50,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("answers that outlive t
   });
 
   it("hands a slow answer over as a job, then gives the whole answer through get_job", async () => {
-    const release = ollama.hold(2);
+    const answers = ollama.holdAnswers(2);
     ollama.reply = () => ({ content: "one two three four five" });
     const first = await patientCall(client, "ask_llm", { prompt: "take your time" });
     const job = handedOff(first);
@@ -68,7 +68,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("answers that outlive t
     const listed = await patientCall(client, "list_jobs", {});
     expect(listed.structuredContent!.jobs).toEqual([expect.objectContaining({ jobId: job, state: "running", tool: "ask_llm", model: "qwen3:4b" })]);
 
-    release();
+    answers.open();
     const answer = await collectJob(client, job);
     expect(answer.isError, answer.text).toBeFalsy();
     expect(answer.text).toMatch(/^one two three four five\n\n— qwen3:4b \(ollama\) · \d+ in \/ 5 out tokens/);
@@ -87,11 +87,11 @@ describe.each<TransportKind>(["streamable-http", "sse"])("answers that outlive t
   });
 
   it("goes on with a handed-off job when the client that started it goes away", async () => {
-    const release = ollama.hold(0);
+    const answers = ollama.holdAnswers(0);
     const leaving = await connectClient(stack.server.url, kind, as(TOKEN_A));
     const job = handedOff(await patientCall(leaving, "compare_models", { prompt: "race", models: ["qwen3:4b", "gemma3:12b"] }));
     await leaving.close();
-    release();
+    answers.open();
     const table = await collectJob(client, job);
     expect(table.isError).toBeFalsy();
     expect(table.text).toContain("| qwen3:4b | ollama |");
@@ -102,7 +102,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("answers that outlive t
   });
 
   it("cancel_job aborts the model request; a second cancel removes the job", async () => {
-    ollama.hold(1);
+    ollama.holdAnswers(1);
     ollama.reply = () => ({ content: "never finished" });
     const job = handedOff(await patientCall(client, "ask_llm", { prompt: "cancel me" }));
     const cancelled = await patientCall(client, "cancel_job", { job_id: job });
@@ -118,7 +118,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("answers that outlive t
   });
 
   it("keeps a job to the token that started it: another token cannot see, collect or cancel it", async () => {
-    const release = ollama.hold(0);
+    const answers = ollama.holdAnswers(0);
     const job = handedOff(await patientCall(client, "ask_llm", { prompt: "mine", background: true }));
     const unknown = "00000000-0000-4000-8000-000000000000";
     const notFound = (id: string) => `No job ${id}: it does not exist, it has expired (finished jobs are kept for JOB_TTL_MS), or it belongs to another token.`;
@@ -130,13 +130,13 @@ describe.each<TransportKind>(["streamable-http", "sse"])("answers that outlive t
     expect(cancel.isError).toBe(true);
     expect(cancel.text).toContain(notFound(job));
     expect((await patientCall(other, "list_jobs", {})).structuredContent).toEqual({ jobs: [] });
-    release();
+    answers.open();
     expect((await collectJob(client, job)).text).toContain("Echo from qwen3:4b: mine");
     expect(ollama.requests.filter((r) => r.abortedAt !== undefined)).toEqual([]);
   });
 
   it("says which cap a job is over", async () => {
-    const release = ollama.hold(0);
+    const answers = ollama.holdAnswers(0);
     const jobs = [];
     for (let i = 0; i < 3; i++) jobs.push(handedOff(await patientCall(client, "ask_llm", { prompt: `cap ${i}`, background: true })));
     const refused = await patientCall(client, "ask_llm", { prompt: "one too many", background: true });
@@ -144,7 +144,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("answers that outlive t
     expect(refused.text).toContain("You already have 3 jobs running, the most one token may have (JOB_MAX_RUNNING_PER_TOKEN=3)");
     // The cap is per token: the other token still has room.
     handedOff(await patientCall(other, "ask_llm", { prompt: "theirs", background: true }));
-    release();
+    answers.open();
     for (const job of jobs) expect((await collectJob(client, job)).isError).toBeFalsy();
   });
 });

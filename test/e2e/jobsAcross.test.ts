@@ -35,15 +35,15 @@ describe("jobs over stdio", () => {
     await client.connect(transport);
     try {
       await openStore(client);
-      const release = ollama.hold(1);
+      const answers = ollama.holdAnswers(1);
       ollama.reply = () => ({ content: "slow and steady" });
       const job = handedOff(await patientCall(client, "ask_llm", { prompt: "over stdio" }));
-      release();
+      answers.open();
       const answer = await collectJob(client, job);
       expect(answer.text).toMatch(/^slow and steady\n\n— qwen3:4b \(ollama\)/);
       expect(answer.structuredContent).toMatchObject({ answer: "slow and steady", model: "qwen3:4b" });
 
-      ollama.hold(1);
+      ollama.holdAnswers(1);
       const doomed = handedOff(await patientCall(client, "ask_llm", { prompt: "stop over stdio" }));
       expect((await patientCall(client, "cancel_job", { job_id: doomed })).structuredContent).toMatchObject({ state: "cancelled" });
       await untilAborted(ollama, "stop over stdio");
@@ -78,7 +78,7 @@ describe.skipIf(!postgresBin())("jobs across two replicas on one PostgreSQL", ()
   }, 30_000);
 
   it("collects through one replica a job started on the other, with its progress, and continues its conversation there", async () => {
-    const release = ollama.hold(2);
+    const answers = ollama.holdAnswers(2);
     ollama.reply = () => ({ content: "alpha beta gamma delta" });
     const job = handedOff(await patientCall(onFirst, "ask_llm", { prompt: "started on the first" }));
     const { result: running, notified } = await untilProgress(onSecond, job, /qwen3:4b: \d+ chars: alpha/);
@@ -86,7 +86,7 @@ describe.skipIf(!postgresBin())("jobs across two replicas on one PostgreSQL", ()
     expect(notified.some((message) => message.includes("chars: alpha"))).toBe(true);
     expect((await patientCall(otherToken, "get_job", { job_id: job, wait_seconds: 0 })).text).toContain(`No job ${job}`);
     expect((await patientCall(otherToken, "cancel_job", { job_id: job })).isError).toBe(true);
-    release();
+    answers.open();
     const answer = await collectJob(onSecond, job);
     expect(answer.text).toMatch(/^alpha beta gamma delta\n\n— qwen3:4b \(ollama\)/);
     // It ran on the first replica; the second only read it from the store.
@@ -98,7 +98,7 @@ describe.skipIf(!postgresBin())("jobs across two replicas on one PostgreSQL", ()
   });
 
   it("cancels through one replica a job running on the other: the model request is aborted", async () => {
-    ollama.hold(1);
+    ollama.holdAnswers(1);
     const job = handedOff(await patientCall(onFirst, "ask_llm", { prompt: "cancel me from afar" }));
     const cancelled = await patientCall(onSecond, "cancel_job", { job_id: job });
     expect(cancelled.structuredContent).toMatchObject({ jobId: job });
@@ -111,7 +111,7 @@ describe.skipIf(!postgresBin())("jobs across two replicas on one PostgreSQL", ()
   });
 
   it("reports a job as interrupted when the replica running it shuts down before it ends", async () => {
-    ollama.hold(0);
+    ollama.holdAnswers(0);
     const leaving = await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATABASE_URL: postgres.url, SHUTDOWN_TIMEOUT_MS: "200", ...JOBS });
     const client = await connectClient(leaving.url, "streamable-http", as(TOKEN_A));
     await openStore(client);
@@ -126,7 +126,7 @@ describe.skipIf(!postgresBin())("jobs across two replicas on one PostgreSQL", ()
   });
 
   it("reports a job as interrupted when the process running it is killed", async () => {
-    ollama.hold(0);
+    ollama.holdAnswers(0);
     const doomed = await startChildServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATABASE_URL: postgres.url, ...JOBS });
     try {
       const client = await connectClient(doomed.url, "streamable-http", as(TOKEN_A));
@@ -145,7 +145,7 @@ describe.skipIf(!postgresBin())("jobs across two replicas on one PostgreSQL", ()
 describe("a restart of the only replica (embedded store)", () => {
   it("reports the job its killed process was running as interrupted, never as running forever", async () => {
     const dataDir = await freshDataDir();
-    ollama.hold(0);
+    ollama.holdAnswers(0);
     const doomed = await startChildServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATA_DIR: dataDir, ...JOBS });
     let restarted: TestServer | undefined;
     try {

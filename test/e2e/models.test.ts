@@ -2,6 +2,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { callTool, connectClient, startTestServer, type TestServer, type TransportKind } from "../support/server.js";
+import { until } from "../support/wait.js";
 
 describe.each<TransportKind>(["streamable-http", "sse"])("model tools over %s", (kind) => {
   let ollama: OllamaStandIn;
@@ -33,13 +34,17 @@ describe.each<TransportKind>(["streamable-http", "sse"])("model tools over %s", 
     await Promise.all([ollama.stop(), cloud.stop()]);
   });
 
-  it("compares models concurrently: three 400 ms models take about 400 ms, and one failure stays its own", async () => {
+  it("compares models concurrently: all three are asked before any answers, and one failure stays its own", async () => {
+    // Every answer is held until all three requests have arrived: asked one after another, the
+    // second would never be sent while the first is held, and the wait below would fail.
     ollama.behaviour = { firstTokenDelayMs: 400, tokenDelayMs: 10 };
     cloud.behaviour = { firstTokenDelayMs: 400, tokenDelayMs: 10 };
-    const started = Date.now();
-    const result = await callTool(client, "compare_models", { prompt: "hi", models: ["qwen3:4b", "gemma3:12b", "openai/gpt-4o-mini", "missing:7b"] });
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeLessThan(1_000);
+    const gate = ollama.holdAnswers();
+    cloud.behaviour.hold = { gate };
+    const comparing = callTool(client, "compare_models", { prompt: "hi", models: ["qwen3:4b", "gemma3:12b", "openai/gpt-4o-mini", "missing:7b"] });
+    await until(() => gate.waiting === 3, "all three models to be asked at once");
+    gate.open();
+    const result = await comparing;
     expect(result.isError).toBeFalsy();
     expect(result.text).toContain("| model | provider | first token | total | tokens/s | tokens in / out | status |");
     const rows = result.structuredContent!.results as Array<Record<string, unknown>>;
@@ -96,7 +101,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("model tools over %s", 
     const plain = await callTool(client, "ask_llm", { prompt: "hi", model: "deepseek-r1:14b", think: true });
     expect(plain.structuredContent).toMatchObject({ answer: "Hello!" });
     expect(JSON.stringify(plain)).not.toContain("greet back");
-    const sent = ollama.requests.find((r) => r.path === "/api/chat")!.body as Record<string, unknown>;
+    const sent = ollama.chats()[0]!.body as Record<string, unknown>;
     expect(sent.think).toBe(true);
     const shown = await callTool(client, "ask_llm", { prompt: "hi", model: "deepseek-r1:14b", think: "high", show_thinking: true });
     expect(shown.text).toContain("<thinking>\nThe user greets me. I should greet back.\n</thinking>\n\nHello!");
@@ -114,7 +119,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("model tools over %s", 
 
   it("sends think:false, num_ctx and keep_alive to Ollama's native chat", async () => {
     await callTool(client, "ask_llm", { prompt: "hi", model: "qwen3:4b", think: false, num_ctx: 16_384, keep_alive: "30m", temperature: 0.1, max_tokens: 50 });
-    const sent = ollama.requests.find((r) => r.path === "/api/chat")!.body as Record<string, unknown>;
+    const sent = ollama.chats()[0]!.body as Record<string, unknown>;
     expect(sent).toMatchObject({ model: "qwen3:4b", think: false, keep_alive: "30m", options: { num_ctx: 16_384, temperature: 0.1, num_predict: 50 } });
   });
 
@@ -132,7 +137,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("model tools over %s", 
     await callTool(client, "ask_llm", { prompt: "two", conversation_id: id });
     const third = await callTool(client, "ask_llm", { prompt: "three", conversation_id: id });
     expect(third.structuredContent).toMatchObject({ conversationId: id, turns: 2, turnsDropped: 1 });
-    const lastSent = ollama.requests.filter((r) => r.path === "/api/chat").at(-1)!.body as { messages: Array<{ content: string }> };
+    const lastSent = ollama.chats().at(-1)!.body as { messages: Array<{ content: string }> };
     expect(lastSent.messages.map((m) => m.content)).toEqual(["one", "Echo from qwen3:4b: one", "two", "Echo from qwen3:4b: two", "three"]);
     const unknown = await callTool(client, "ask_llm", { prompt: "x", conversation_id: "00000000-0000-4000-8000-000000000000" });
     expect(unknown.isError).toBe(true);

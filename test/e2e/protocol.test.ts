@@ -5,6 +5,7 @@ import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { callTool, startWithStandIn, type Stack } from "../support/server.js";
+import { until } from "../support/wait.js";
 
 const MCP = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 const INIT = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } };
@@ -62,17 +63,19 @@ describe("what real MCP clients saw", () => {
   });
 
   it("ends a cancelled call's response stream at once", async () => {
-    ollama.behaviour = { firstTokenDelayMs: 5_000, tokenDelayMs: 0 };
+    // Held until the test ends (reset opens the gate): the answer can only end by the cancel.
+    const gate = ollama.holdAnswers();
     const init = await fetch(`${stack.server.url}/mcp`, { method: "POST", headers: MCP, body: JSON.stringify(INIT) });
     await init.text();
     const session = { ...MCP, "mcp-session-id": init.headers.get("mcp-session-id")!, "mcp-protocol-version": "2025-06-18" };
     await fetch(`${stack.server.url}/mcp`, { method: "POST", headers: session, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) });
     const call = await fetch(`${stack.server.url}/mcp`, { method: "POST", headers: session, body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "ask_llm", arguments: { prompt: "slow" } } }) });
     const body = call.text();
-    while (!ollama.requests.some((r) => r.path.includes("chat"))) await new Promise((r) => setTimeout(r, 10));
+    await until(() => gate.waiting === 1, "the model call to be under way");
     await fetch(`${stack.server.url}/mcp`, { method: "POST", headers: session, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 7 } }) });
     // On an unpatched server this stays open until the session ends, and the test times out.
     expect(await body).not.toContain('"id":7');
+    expect(gate.isOpen).toBe(false);
   });
 
   it("shows only answer text in progress, never the model's reasoning", async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { pullRefusal, registryHost } from "../../src/tools/pullModel.js";
 import { callTool, connectClient, startTestServer, startWithStandIn, type Stack } from "../support/server.js";
+import { until } from "../support/wait.js";
 
 describe("pull_model on a server others can reach", () => {
   it("is off unless the owner turns it on when the server listens beyond loopback", () => {
@@ -53,12 +54,14 @@ describe("pull_model where it is on", () => {
   });
 
   it("runs pulls one at a time", async () => {
-    stack.ollama.behaviour = { firstTokenDelayMs: 0, tokenDelayMs: 100 };
+    // The first pull is held after its first status line until the second has been refused.
+    const gate = stack.ollama.holdAnswers();
     const first = callTool(stack.client, "pull_model", { model: "qwen3:14b" });
-    while (!stack.ollama.requests.some((r) => r.path === "/api/pull")) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => gate.waiting === 1, "the first pull to be under way");
     const second = await callTool(stack.client, "pull_model", { model: "gemma3:4b" });
     expect(second.isError).toBe(true);
     expect(second.text).toContain("A pull of 'qwen3:14b' is running; pulls run one at a time");
+    gate.open();
     expect((await first).isError).toBeFalsy();
     stack.ollama.reset();
     expect((await callTool(stack.client, "pull_model", { model: "gemma3:4b" })).isError).toBeFalsy();

@@ -64,13 +64,13 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
     expect(result.structuredContent!.latencyMs).toEqual(expect.any(Number));
     // Every Ollama call goes to its native API.
     expect(ollama.requests.filter((r) => r.path.startsWith("/v1/"))).toEqual([]);
-    const sent = ollama.requests.find((r) => r.path === "/api/chat")!.body as Record<string, unknown>;
+    const sent = ollama.chats()[0]!.body as Record<string, unknown>;
     expect(sent).toMatchObject({ model: "qwen3:4b", stream: true });
   });
 
   it("passes system prompt, temperature and max_tokens through", async () => {
     await callTool(client, "ask_llm", { prompt: "p", model: "gemma3:12b", system: "be brief", temperature: 0.2, max_tokens: 64 });
-    const sent = ollama.requests.find((r) => r.path === "/api/chat")!.body as Record<string, unknown>;
+    const sent = ollama.chats()[0]!.body as Record<string, unknown>;
     expect(sent).toMatchObject({
       model: "gemma3:12b",
       options: { temperature: 0.2, num_predict: 64 },
@@ -84,7 +84,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
   it("keeps a name:tag whole, slashes and all", async () => {
     const result = await callTool(client, "ask_llm", { prompt: "hi", model: "hf.co/unsloth/Qwen3-4B-GGUF:Q4_K_M" });
     expect(result.isError).toBeFalsy();
-    const sent = ollama.requests.find((r) => r.path === "/api/chat")!.body as { model: string };
+    const sent = ollama.chats()[0]!.body as { model: string };
     expect(sent.model).toBe("hf.co/unsloth/Qwen3-4B-GGUF:Q4_K_M");
   });
 
@@ -92,6 +92,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
     const result = await callTool(client, "ask_llm", { prompt: "cloud?", model: "openai/gpt-4o-mini" });
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ provider: "openai", model: "openai/gpt-4o-mini" });
+    // The OpenAI-compatible provider (OPENAI_BASE_URL is this stand-in's /v1) always uses /v1.
     const sent = ollama.requests.find((r) => r.path === "/v1/chat/completions")!;
     expect((sent.body as { model: string }).model).toBe("gpt-4o-mini");
     expect(sent.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
@@ -110,7 +111,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
       const result = await client.callTool({ name: "ask_llm", arguments: { prompt: "hi", model } }).catch((e: Error) => ({ isError: true, content: [{ type: "text", text: e.message }] }));
       expect(result.isError, model).toBe(true);
     }
-    expect(ollama.requests.filter((r) => r.path.includes("chat"))).toEqual([]);
+    expect(ollama.chats()).toEqual([]);
   });
 
   it("lists installed Ollama models with their details", async () => {

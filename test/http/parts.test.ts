@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { RateLimiter } from "../../src/http/rateLimit.js";
 import { parseHostName } from "../../src/http/security.js";
 import { SessionRegistry, type SessionHandle } from "../../src/http/sessions.js";
@@ -43,6 +43,21 @@ describe("RateLimiter", () => {
     now += 30_000;
     expect(limiter.take("a")).toBe(0);
   });
+
+  it("says how long until the next request may go, less by the time already waited, without counting a refused one", () => {
+    let now = 0;
+    const limiter = new RateLimiter(3, () => now);
+    expect([limiter.take("a"), limiter.take("a"), limiter.take("a")]).toEqual([0, 0, 0]);
+    expect(limiter.take("a")).toBe(20_000);
+    now = 5_000;
+    expect(limiter.take("a")).toBe(15_000);
+    expect(limiter.peek("a")).toBe(15_000);
+    now = 19_999;
+    expect(limiter.take("a")).toBe(1);
+    now = 20_000;
+    expect(limiter.take("a")).toBe(0);
+    expect(limiter.take("a")).toBe(20_000);
+  });
 });
 
 describe("SessionRegistry", () => {
@@ -74,5 +89,47 @@ describe("SessionRegistry", () => {
     expect(await registry.sweep()).toBe(2);
     expect(registry.size).toBe(0);
     expect(registry.ownerOf("a")).toBeUndefined();
+  });
+});
+
+describe("SessionRegistry reaper, on a fake clock", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  const handle = (sessionId: string) => {
+    const closed = { at: undefined as number | undefined };
+    const start = Date.now();
+    return { sessionId, closed, close: async () => void (closed.at = Date.now() - start) } satisfies SessionHandle & Record<string, unknown>;
+  };
+
+  it("closes a session once it has been idle for longer than the idle timeout, at the next sweep", async () => {
+    const registry = new SessionRegistry(1_000);
+    const idle = handle("idle");
+    registry.opened(idle, { id: "token:1", address: "10.0.0.1" });
+    const stop = registry.startReaper();
+    // Sweeps every 500 ms (half the idle timeout): at 1,000 ms the session is idle for exactly the timeout, not longer.
+    await vi.advanceTimersByTimeAsync(1_499);
+    expect(idle.closed.at).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(idle.closed.at).toBe(1_500);
+    expect(registry.size).toBe(0);
+    stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("keeps a session running a call however long the call takes, and reaps it once it has been idle since", async () => {
+    const registry = new SessionRegistry(1_000);
+    const busy = handle("busy");
+    registry.opened(busy, { id: "token:1", address: "10.0.0.1" });
+    const stop = registry.startReaper();
+    const release = registry.hold("busy");
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(busy.closed.at).toBeUndefined();
+    release();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(busy.closed.at).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(busy.closed.at).toBe(11_500);
+    stop();
   });
 });

@@ -2,6 +2,7 @@ import http, { type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callTool, connectClient, startTestServer, type TestServer } from "../support/server.js";
+import { until } from "../support/wait.js";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 
 type Mode = "endless" | "longLine" | "hugeTags";
@@ -78,7 +79,7 @@ describe("a hostile or broken upstream", () => {
     expect(result.structuredContent).toMatchObject({ truncated: true, finishReason: "length" });
     // Unbounded, this answer reached 2.8 GB in 20 s; bounded, what is kept stays small.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(100 * 1024 * 1024);
-    await waitFor(() => upstream.closedEarly >= 1);
+    await until(() => upstream.closedEarly >= 1, "the server to hang up on the endless answer");
   });
 
   it("refuses a line too long to be a real one, without stalling the server", async () => {
@@ -98,7 +99,3 @@ describe("a hostile or broken upstream", () => {
     expect((await callTool(client, "add", { a: 2, b: 2 })).text).toBe("4");
   });
 });
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
-}

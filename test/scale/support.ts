@@ -1,27 +1,17 @@
-import type { ChildProcess } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { collect, spawnServer } from "../support/spawn.js";
+import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { freePort } from "../support/ports.js";
 export { freePort };
+export { startChildServer, stopChild, type ChildServer } from "../support/spawn.js";
+import { sleep } from "../support/wait.js";
+export { sleep, until, waitFor } from "../support/wait.js";
 
 /** Helpers shared by the scale, fault, replica and secret tests under test/scale/. */
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `condition` every 20 ms until it holds; false if `timeoutMs` passed first. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await sleep(20);
-  }
-  return condition();
-}
 
 /** The value below which `p` percent of `values` fall (nearest rank). */
 export function percentile(values: number[], p: number): number {
@@ -41,10 +31,10 @@ export function collectGarbage(): void {
 }
 
 /** A streamable-HTTP client that keeps its transport, so a test can end the session with DELETE. */
-export async function connectStreamable(baseUrl: string, headers: Record<string, string> = {}): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+export async function connectStreamable(baseUrl: string, headers: Record<string, string> = {}, options?: RequestOptions): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const client = new Client({ name: "mcp-lab-scale", version: "1.0.0" });
   const transport = new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers } });
-  await client.connect(transport);
+  await client.connect(transport, options);
   return { client, transport };
 }
 
@@ -75,35 +65,6 @@ export function findExecutable(name: string): string | undefined {
     }
   }
   return undefined;
-}
-
-export type ChildServer = { child: ChildProcess; url: string; port: number; output: ReturnType<typeof collect> };
-
-/** Spawns `src/index.ts` as its own process on a free loopback port (as test/shutdown.test.ts does) and waits for its port in the log. */
-export async function startChildServer(env: Record<string, string>): Promise<ChildServer> {
-  const child = spawnServer([], { PORT: "0", HOST: "127.0.0.1", ...env });
-  const output = collect(child);
-  const deadline = Date.now() + 15_000;
-  let port: string | undefined;
-  while (!port && Date.now() < deadline && child.exitCode === null) {
-    port = /"port":(\d+)/.exec(output.stderr())?.[1];
-    if (!port) await sleep(25);
-  }
-  if (!port) {
-    child.kill("SIGKILL");
-    throw new Error(`server did not start: ${output.stderr()}`);
-  }
-  return { child, url: `http://127.0.0.1:${port}`, port: Number(port), output };
-}
-
-/** Ends a child we started: SIGTERM, then SIGKILL after `graceMs`. Resolves once it has exited. */
-export async function stopChild(child: ChildProcess | undefined, graceMs = 3_000): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** The heap after dropping what the test itself recorded (`forget`), collected until it settles. */

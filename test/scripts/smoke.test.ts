@@ -7,23 +7,22 @@ import { closedPortUrl } from "../support/ports.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { childEnv, ROOT } from "../support/spawn.js";
 
-type Run = { code: number | null; stdout: string; stderr: string; ms: number; lines: string[] };
+type Run = { code: number | null; stdout: string; stderr: string; lines: string[] };
 
 const TSX = import.meta.resolve("tsx");
 
-/** Runs a command to its end (killed after 15 s so a hang fails the test instead of stalling it). */
+/** Runs a command to its end (killed after 45 s, a guard against a hang, so it fails the test instead of stalling it). */
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const started = performance.now();
   const child = spawn(command, args, { cwd: ROOT, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const killer = setTimeout(() => child.kill("SIGKILL"), 45_000);
   return new Promise((resolve) =>
     child.on("close", (code) => {
       clearTimeout(killer);
-      resolve({ code, stdout, stderr, ms: performance.now() - started, lines: stdout.trimEnd().split("\n") });
+      resolve({ code, stdout, stderr, lines: stdout.trimEnd().split("\n") });
     }),
   );
 }
@@ -172,7 +171,8 @@ describe("smoke scripts when something is wrong", () => {
       expect(result.code, result.stdout).toBe(1);
       expect(result.lines[0]).toMatch(/^FAIL health .*(ECONNREFUSED|Couldn't connect)/);
       expect(result.lines.filter((line) => line.startsWith("FAIL "))).toHaveLength(9);
-      expect(result.ms).toBeLessThan(5_000);
+      // Fast because refused, not because a check's timeout ran out: no check waited for one.
+      expect(result.stdout).not.toMatch(/timed out|timeout/i);
       expectLines(result, [/^FAIL mcp\.ask_llm skipped: no HTTP answer from /], "0 passed, 9 failed");
     }
     expect(sh.lines.slice(1)).toEqual(ts.lines.slice(1));

@@ -10,6 +10,10 @@ import { anthropicMessages, type MessagesCall } from "./standInMessages.js";
  * Where a real Ollama differs: tokens are whitespace-separated words rather than the model's
  * tokenizer, answers come from `reply` instead of a model, load time is simulated by `behaviour`
  * delays, and durations in the final stats line are measured wall time of this fake.
+ *
+ * A test that needs an answer to come late holds it at a `Gate` (`behaviour.hold`) and opens the
+ * gate when it has seen what it waits for, rather than counting on a delay being long enough: on a
+ * busy machine a delay can run out before the rest of the test has caught up.
  */
 
 export type StandInModel = {
@@ -27,6 +31,22 @@ export const DEFAULT_MODELS: StandInModel[] = [
   { name: "gemma3:12b", size: 8_149_190_253, family: "gemma3", parameterSize: "12.2B", quantization: "Q4_K_M", contextLength: 131_072, capabilities: ["completion", "vision"] },
   { name: "deepseek-r1:14b", size: 8_988_112_040, family: "qwen2", parameterSize: "14.8B", quantization: "Q4_K_M", contextLength: 131_072, capabilities: ["completion", "thinking"] },
 ];
+
+/**
+ * Holds the stand-in's answers until the test opens it. `waiting` counts the requests held at it
+ * now, so a test can wait until the server's request has arrived and is being held.
+ */
+export class Gate {
+  private release: () => void = () => undefined;
+  readonly opened: Promise<void> = new Promise((resolve) => (this.release = resolve));
+  isOpen = false;
+  waiting = 0;
+
+  open(): void {
+    this.isOpen = true;
+    this.release();
+  }
+}
 
 export type ChatCall = { model: string; messages: Array<{ role: string; content: string }>; options?: Record<string, unknown>; think?: unknown; keep_alive?: unknown; tools?: unknown[] };
 export type ToolCallReply = { id?: string; name: string; arguments: Record<string, unknown> };
@@ -48,8 +68,12 @@ export type Behaviour = {
   errorAfterTokens?: number;
   /** Go silent for `ms` after `after` tokens (a model thinking without output). */
   pauseAfterTokens?: { after: number; ms: number };
-  /** Go silent after `after` tokens until `until` settles (a model still generating, until the test says). */
-  gate?: { after: number; until: Promise<unknown> };
+  /**
+   * Hold answers until `gate` opens: a chat before its first byte (a model still loading) or, with
+   * `afterTokens`, after that many streamed tokens (a model gone quiet mid-answer); a pull after
+   * its first status line. Applies after the other delays; a missing model is still refused at once.
+   */
+  hold?: { gate: Gate; afterTokens?: number };
 };
 
 export type RecordedRequest = {
@@ -95,21 +119,21 @@ export class OllamaStandIn {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /**
-   * Holds every streamed answer after `after` tokens until the returned function is called: a
-   * generation that takes as long as the test wants, without a clock.
-   */
-  hold(after = 0): () => void {
-    let release = () => undefined as void;
-    const gate = { after, until: new Promise<void>((resolve) => (release = resolve)) };
-    this.behaviour = { ...this.behaviour, gate };
-    return () => {
-      if (this.behaviour.gate === gate) this.behaviour = { ...this.behaviour, gate: undefined };
-      release();
-    };
+  /** Chat requests, native (`/api/chat`) and OpenAI-compatible alike: see `isChat`. */
+  chats(): RecordedRequest[] {
+    return this.requests.filter(isChat);
   }
 
+  /** From now on, holds answers (as `Behaviour.hold` says) until the returned gate opens. */
+  holdAnswers(afterTokens?: number): Gate {
+    const gate = new Gate();
+    this.behaviour.hold = { gate, afterTokens };
+    return gate;
+  }
+
+  /** Back to answering at once; a gate still closed is opened, so nothing stays held. */
   reset(): void {
+    this.behaviour.hold?.gate.open();
     this.behaviour = { firstTokenDelayMs: 0, tokenDelayMs: 0 };
     this.requests.length = 0;
   }
@@ -195,6 +219,7 @@ export class OllamaStandIn {
     const line = (value: object) => res.write(JSON.stringify(value) + "\n");
     line({ status: "pulling manifest" });
     if (name.includes("nonexistent")) return void res.end(JSON.stringify({ error: "pull model manifest: file does not exist" }) + "\n");
+    if (!(await this.held(res, 0))) return;
     const layers = [
       { digest: `sha256:${"a".repeat(64)}`, total: 1_000_000 },
       { digest: `sha256:${"b".repeat(64)}`, total: 4_000 },
@@ -217,6 +242,7 @@ export class OllamaStandIn {
     const thinking = call.think === false ? [] : tokens(answer.thinking ?? "");
     const content = tokens(answer.content);
     await sleep(this.behaviour.firstTokenDelayMs);
+    if (!(await this.held(res, 0))) return;
     const final = (evalCount: number) => ({
       model: call.model,
       created_at: new Date().toISOString(),
@@ -251,6 +277,7 @@ export class OllamaStandIn {
     await sleep(this.behaviour.firstTokenDelayMs);
     const calls = (answer.toolCalls ?? []).map((c, i) => ({ id: c.id ?? `call_${i}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } }));
     const finish = calls.length > 0 ? "tool_calls" : "stop";
+    if (!(await this.held(res, 0))) return;
     if (!call.stream) {
       const message = { role: "assistant", content: answer.content, ...(thinking.length && { reasoning: answer.thinking }), ...(calls.length && { tool_calls: calls }) };
       return json(res, 200, { ...base, object: "chat.completion", choices: [{ index: 0, message, finish_reason: finish }], usage });
@@ -282,13 +309,30 @@ export class OllamaStandIn {
         return false;
       }
       if (b.pauseAfterTokens && index === b.pauseAfterTokens.after) await sleep(b.pauseAfterTokens.ms);
-      if (b.gate && index === b.gate.after) await b.gate.until;
+      if (index > 0 && !(await this.held(res, index))) return false;
       if (res.destroyed) return false;
       res.write(encode(piece));
       if (b.tokenDelayMs) await sleep(b.tokenDelayMs);
     }
     return !res.destroyed;
   }
+
+  /** Waits at the gate of `behaviour.hold` when it applies after `tokens` tokens; false when the client went away (meanwhile or before). */
+  private async held(res: ServerResponse, tokens: number): Promise<boolean> {
+    const hold = this.behaviour.hold;
+    if (res.destroyed || !hold || (hold.afterTokens ?? 0) !== tokens || hold.gate.isOpen) return !res.destroyed;
+    hold.gate.waiting++;
+    await Promise.race([hold.gate.opened, new Promise((resolve) => res.once("close", resolve))]);
+    hold.gate.waiting--;
+    return !res.destroyed;
+  }
+}
+
+/** Ollama's two chat endpoints, native and OpenAI-compatible: tests match both, whichever one the server calls. */
+export const CHAT_PATHS = ["/api/chat", "/v1/chat/completions"] as const;
+
+export function isChat(request: Pick<RecordedRequest, "method" | "path">): boolean {
+  return request.method === "POST" && (CHAT_PATHS as readonly string[]).includes(request.path);
 }
 
 function behaviourOnce(b: Behaviour): Behaviour {

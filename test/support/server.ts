@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/main.js";
@@ -11,10 +12,14 @@ import { freshDataDir, removeDataDir } from "./state.js";
 
 export type TestServer = RunningServer & { url: string; logs: Array<Record<string, unknown>> };
 
-/** Starts the real server in-process on a free loopback port, with its JSON log lines captured. */
+/**
+ * Starts the real server in-process on a free loopback port, with its JSON log lines captured.
+ * READY_TIMEOUT_MS is 30 s unless `env` sets it: the default 2 s is a deadline an overloaded test
+ * machine can miss on a loopback call, and only the tests of that deadline should depend on it.
+ */
 export async function startTestServer(env: Record<string, string> = {}, seams: Seams = {}): Promise<TestServer> {
   const ownDataDir = env.DATA_DIR || env.DATABASE_URL ? undefined : await freshDataDir();
-  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", ...(ownDataDir && { DATA_DIR: ownDataDir }), ...env });
+  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", READY_TIMEOUT_MS: "30000", ...(ownDataDir && { DATA_DIR: ownDataDir }), ...env });
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -33,13 +38,14 @@ export async function startTestServer(env: Record<string, string> = {}, seams: S
 
 export type TransportKind = "streamable-http" | "sse";
 
-export async function connectClient(baseUrl: string, kind: TransportKind, headers: Record<string, string> = {}): Promise<Client> {
+/** A client connected over `kind`; `options` (e.g. a longer `timeout` than the SDK's 60 s) apply to its `initialize`. */
+export async function connectClient(baseUrl: string, kind: TransportKind, headers: Record<string, string> = {}, options?: RequestOptions): Promise<Client> {
   const client = new Client({ name: "mcp-lab-test", version: "1.0.0" });
   const transport =
     kind === "sse"
       ? new SSEClientTransport(new URL(`${baseUrl}/sse`), { requestInit: { headers }, eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) } })
       : new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers } });
-  await client.connect(transport);
+  await client.connect(transport, options);
   return client;
 }
 
@@ -49,8 +55,8 @@ export type ToolResult = {
   structuredContent?: Record<string, unknown>;
 };
 
-export async function callTool(client: Client, name: string, args: Record<string, unknown>): Promise<ToolResult & { text: string }> {
-  const result = (await client.callTool({ name, arguments: args })) as ToolResult;
+export async function callTool(client: Client, name: string, args: Record<string, unknown>, options?: RequestOptions): Promise<ToolResult & { text: string }> {
+  const result = (await client.callTool({ name, arguments: args }, undefined, options)) as ToolResult;
   return { ...result, text: result.content.map((c) => c.text ?? "").join("") };
 }
 
