@@ -1,12 +1,28 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Two projects: `quick` (unit and protocol tests, well under a minute) and `long` (the load, replica,
- * fault, conformance, secret-leak and memory runs). `pnpm test` runs both, quick first; `pnpm
+ * Two projects: `quick` (unit and protocol tests, in-process, well under a minute) and `long` (the
+ * load, replica, fault, conformance, secret-leak and memory runs, and every test that starts a server,
+ * CLI, browser or another client as its own process). `pnpm test` runs both, quick first; `pnpm
  * test:quick` and `pnpm test:long` one each. Timing is checked on fake clocks or by the order of
  * events at the Ollama stand-in, never by wall-clock margins, so the suite passes on a busy machine.
  */
-const LONG = ["test/scale/**/*.test.ts", "test/memoryReducer.test.ts"];
+const LONG = [
+  "test/scale/**/*.test.ts",
+  "test/connector/conformance.test.ts",
+  "test/connector/browser.test.ts",
+  "test/connector/config.test.ts",
+  "test/connector/mcpRemote.test.ts",
+  "test/nodeCheck.test.ts",
+  "test/state/transfer.test.ts",
+  "test/memoryReducer.test.ts",
+  "test/cli/**/*.test.ts",
+  "test/scripts/**/*.test.ts",
+  "test/process.test.ts",
+  "test/shutdown.test.ts",
+  "test/e2e/state.test.ts",
+  "test/e2e/jobsAcross.test.ts",
+];
 
 export default defineConfig({
   test: {

@@ -12,6 +12,7 @@ type Send = (progress: Progress) => Promise<void>;
  */
 export class ProgressReporter {
   private count = 0;
+  private sentCount = 0;
   private lastSent = 0;
   private latest: () => string = () => "";
   private pending: NodeJS.Timeout | undefined;
@@ -49,15 +50,17 @@ export class ProgressReporter {
   private armHeartbeat(): void {
     clearTimeout(this.heartbeat);
     this.heartbeat = setTimeout(() => {
-      this.count++;
       const waited = Math.round((Date.now() - this.started) / 1000);
       const latest = this.latest();
       this.emit(`${this.label}: still working after ${waited} s${latest ? ` (${latest})` : " (loading the model or thinking)"}`);
     }, this.heartbeatMs);
   }
 
+  /** Each notification's `progress` is above the last one's, even when nothing was counted in between (a heartbeat). */
   private emit(message: string): void {
     this.lastSent = Date.now();
+    this.count = Math.max(this.count, this.sentCount + 1);
+    this.sentCount = this.count;
     this.send({ progress: this.count, message: redactText(message) }).catch(() => undefined);
     this.armHeartbeat();
   }

@@ -104,12 +104,9 @@ describe("ProgressReporter", () => {
     expect(sent.filter((s) => s.message?.includes("still working")).length).toBeGreaterThanOrEqual(4);
   });
 
-  // A known bug, pinned here: with PROGRESS_INTERVAL_MS below the 250 ms throttle (the minimum is
-  // 100), a heartbeat between a step and that step's throttled update takes the step's count, and
-  // the update then repeats it; the MCP spec says progress MUST increase with every notification.
-  // Seen under load in test/e2e/longCalls.test.ts (PROGRESS_INTERVAL_MS=150). When it is fixed,
-  // this test fails: make it an ordinary \`it\`.
-  it.fails("never repeats a progress value, even when a heartbeat falls between a step and its throttled update", () => {
+  // With PROGRESS_INTERVAL_MS below the 250 ms throttle, a heartbeat can fall between a step and
+  // that step's throttled update; the MCP spec says progress MUST increase with every notification.
+  it("never repeats a progress value, even when a heartbeat falls between a step and its throttled update", () => {
     const { progress, sent } = reporter(150, 250);
     progress.step(() => "a");
     vi.advanceTimersByTime(10);
