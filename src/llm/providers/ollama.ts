@@ -2,7 +2,7 @@ import { toLlmError } from "../errors.js";
 import type { StreamLimits } from "../streaming/streamWatch.js";
 import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness } from "../types.js";
 import type { HttpClient } from "./httpClient.js";
-import { chat, pull, requestJson, type OllamaEndpoint, type PullProgress } from "./ollamaApi.js";
+import { chat, embed, pull, requestJson, type EmbedRequest, type EmbedResult, type OllamaEndpoint, type PullProgress } from "./ollamaApi.js";
 
 type OllamaTag = {
   name: string;
@@ -34,7 +34,7 @@ export function sameOllamaModel(a: string, b: string): boolean {
 
 export type OllamaOptions = { baseUrl: string; http: HttpClient; limits: StreamLimits; pullLimits: StreamLimits };
 
-/** Ollama, through its native API only (/api/chat, /api/tags, /api/show, /api/pull, /api/generate). */
+/** Ollama, through its native API only (/api/chat, /api/embed, /api/tags, /api/show, /api/pull, /api/generate). */
 export class OllamaProvider implements LlmProvider {
   readonly name = "ollama" as const;
   readonly isLocal = true;
@@ -51,6 +51,12 @@ export class OllamaProvider implements LlmProvider {
 
   chat(request: ChatRequest): Promise<ChatResult> {
     return chat(this.endpoint, request, this.options.limits);
+  }
+
+  /** POST /api/embed for a batch of texts, bounded by the whole-call limit (LLM_TOTAL_TIMEOUT_MS) as well as by `signal`. */
+  embed(request: EmbedRequest, signal?: AbortSignal): Promise<EmbedResult> {
+    const limit = AbortSignal.timeout(this.options.limits.totalMs);
+    return embed(this.endpoint, request, signal ? AbortSignal.any([signal, limit]) : limit);
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelSummary[]> {
