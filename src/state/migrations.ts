@@ -24,6 +24,52 @@ export const MIGRATIONS: Migration[] = [
       create index conversations_expires on conversations (expires_at);
     `,
   },
+  {
+    version: 3,
+    name: "documents",
+    // Plain SQL on purpose: a PostgreSQL server without pgvector still migrates, and everything but
+    // document search keeps working there. Vectors are real[] (exported and imported like any
+    // column); the vector index is built later, per embedding space (state/documentIndex.ts), once
+    // the `vector` extension is there. `storage plain` keeps a vector inline: no TOAST round trip.
+    sql: `
+      create table embedding_spaces (
+        id serial primary key,
+        model text not null,
+        dimensions integer not null,
+        created_at timestamptz not null default now(),
+        unique (model, dimensions)
+      );
+      create table documents (
+        id uuid primary key,
+        owner text not null,
+        source text not null,
+        section text not null,
+        title text not null,
+        content text not null,
+        content_hash text not null,
+        bytes integer not null,
+        chunks integer not null,
+        updated_at timestamptz not null,
+        unique (owner, source)
+      );
+      create index documents_owner_section on documents (owner, section, title);
+      create table document_chunks (
+        document_id uuid not null references documents (id) on delete cascade,
+        ord integer not null,
+        owner text not null,
+        section text not null,
+        heading text not null,
+        body text not null,
+        space_id integer not null references embedding_spaces (id),
+        embedding real[] not null,
+        tsv tsvector not null,
+        primary key (document_id, ord)
+      );
+      alter table document_chunks alter column embedding set storage plain;
+      create index document_chunks_tsv on document_chunks using gin (tsv);
+      create index document_chunks_space on document_chunks (space_id);
+    `,
+  },
 ];
 
 /** Any 64-bit number: the advisory lock that lets one replica at a time migrate. */
