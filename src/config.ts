@@ -33,6 +33,8 @@ export type Config = {
   conversations: { ttlMs: number; maxTurns: number; maxBytes: number; maxBytesPerOwner: number };
   /** Durable state: PGlite under `dataDir`, or the PostgreSQL server at `databaseUrl` when set. */
   state: { dataDir: string; databaseUrl: string | undefined };
+  /** Document search: the Ollama embedding model, its dimensions (0: the model's own), size caps; add_document on or off. */
+  docs: { embedModel: string; embedDimensions: number; maxDocumentBytes: number; maxBytesPerOwner: number; addEnabled: boolean };
   security: {
     authTokens: string[];
     allowUnauthenticated: boolean;
@@ -128,6 +130,13 @@ function toConfig(e: Env, transport: Config["transport"]): Config {
     progressIntervalMs: e.PROGRESS_INTERVAL_MS,
     conversations: { ttlMs: e.CONVERSATION_TTL_MS, maxTurns: e.CONVERSATION_MAX_TURNS, maxBytes: e.CONVERSATION_MAX_BYTES, maxBytesPerOwner: Math.min(e.CONVERSATION_MAX_BYTES_PER_TOKEN, e.CONVERSATION_MAX_BYTES) },
     state: { dataDir: resolve(e.DATA_DIR), databaseUrl: e.DATABASE_URL },
+    docs: {
+      embedModel: e.EMBED_MODEL,
+      embedDimensions: e.EMBED_DIMENSIONS,
+      maxDocumentBytes: e.DOCS_MAX_DOCUMENT_BYTES,
+      maxBytesPerOwner: e.DOCS_MAX_BYTES_PER_TOKEN,
+      addEnabled: e.ADD_DOCUMENT_ENABLED ?? (transport === "stdio" || isLoopbackHost(e.HOST)),
+    },
     security: {
       authTokens: list(e.MCP_AUTH_TOKEN),
       allowUnauthenticated: e.MCP_ALLOW_UNAUTHENTICATED,
