@@ -13,7 +13,10 @@ import { Metrics } from "../metrics.js";
 import { registerSecrets } from "../secrets.js";
 import { ConversationStore } from "../state/conversations.js";
 import { StateStore } from "../state/store.js";
+import { DocumentStore } from "../state/documents.js";
 import { ModelCatalog } from "./catalog.js";
+import { Embedder } from "./docs/embedder.js";
+import { KnowledgeBase } from "./docs/knowledge.js";
 
 /**
  * The long-lived parts, built once from the configuration. Each surface (a tool, the front door,
@@ -27,6 +30,8 @@ export type Services = {
   catalog: ModelCatalog;
   state: StateStore;
   conversations: ConversationStore;
+  /** The user's documents: search, read, add (document tools and resources). */
+  knowledge: KnowledgeBase;
   providerHttp: HttpClient;
   metrics: Metrics;
   /** Tool calls running, so a shutdown can wait for them. */
@@ -71,7 +76,15 @@ export function createServices(config: Config, logger: Logger): Services {
   });
   const state = new StateStore({ ...config.state, onPoolError: (error) => logger.warn({ err: error }, "the database connection failed; queries retry on their own") });
   const conversations = new ConversationStore(state, config.conversations);
-  return { ollama, router, gateway, limiters, catalog, state, conversations, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams };
+  const knowledge = createKnowledge(config, { ollama, limiters, state });
+  return { ollama, router, gateway, limiters, catalog, state, conversations, knowledge, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams };
+}
+
+/** Questions are embedded in a fair Ollama slot, like every other call to it. */
+function createKnowledge(config: Config, parts: Pick<Services, "ollama" | "limiters" | "state">): KnowledgeBase {
+  const { embedModel, embedDimensions, maxDocumentBytes, maxBytesPerOwner } = config.docs;
+  const embedder = new Embedder({ ollama: parts.ollama, model: embedModel, dimensions: embedDimensions, run: (work, signal, owner) => parts.limiters.ollama.run(work, signal, owner) });
+  return new KnowledgeBase(new DocumentStore(parts.state), embedder, { maxDocumentBytes, maxBytesPerOwner, maxDocumentsPerOwner: 1_000 });
 }
 
 function createMetrics(config: Config, parts: Pick<Services, "limiters" | "catalog" | "sessions" | "sseStreams">): Metrics {

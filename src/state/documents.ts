@@ -79,11 +79,28 @@ export class DocumentStore {
    * transaction; `check` runs inside it first (a quota), and can refuse by throwing.
    */
   async replace(document: NewDocument, chunks: NewChunk[], space: Space, check?: (tx: Queryable) => Promise<void>): Promise<string> {
-    const id = randomUUID();
-    await this.store.use((db) =>
-      db.transaction(async (tx) => {
+    // The check's own refusal reaches the caller as it is, not as a failure of the store.
+    let refusal: unknown;
+    const refuse = async (tx: Queryable) => {
+      try {
         await check?.(tx);
-        await tx.query("delete from documents where owner = $1 and source = $2", [document.owner, document.source]);
+      } catch (error) {
+        refusal = error;
+        throw error;
+      }
+    };
+    return this.write(document, chunks, space, refuse).catch((error: unknown) => {
+      throw refusal ?? error;
+    });
+  }
+
+  private write(document: NewDocument, chunks: NewChunk[], space: Space, check: (tx: Queryable) => Promise<void>): Promise<string> {
+    return this.store.use((db) =>
+      db.transaction(async (tx) => {
+        await check(tx);
+        // A document keeps its id across replacements: links to it (search results, resources) stay good.
+        const [old] = await tx.query<{ id: string }>("delete from documents where owner = $1 and source = $2 returning id", [document.owner, document.source]);
+        const id = old?.id ?? randomUUID();
         await tx.query(
           "insert into documents (id, owner, source, section, title, content, content_hash, bytes, chunks, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
           [id, document.owner, document.source, document.section, document.title, document.content, document.contentHash, Buffer.byteLength(document.content), chunks.length],
@@ -97,9 +114,9 @@ export class DocumentStore {
             [id, document.owner, document.section, space.id, document.title, slice.map((_, i) => start + i), slice.map((c) => c.heading), slice.map((c) => c.body), slice.map((c) => vectorParam(c.embedding))],
           );
         }
+        return id;
       }),
     );
-    return id;
   }
 
   /** Removes the shared documents under `prefix` whose source is not in `keep`; returns their sources. */
@@ -133,6 +150,18 @@ export class DocumentStore {
         [SHARED, owner, section ?? null, offset, limit],
       ),
     );
+  }
+
+  /** Ids of the caller's documents whose id starts with, or whose title contains, `typed` (for completion). */
+  async complete(owner: string, typed: string, limit: number): Promise<string[]> {
+    const literal = typed.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const rows = await this.store.use((db) =>
+      db.query<{ id: string }>(
+        "select id from documents where owner in ($1, $2) and (id::text like $3 || '%' or title ilike '%' || $3 || '%') order by lower(title), id limit $4",
+        [SHARED, owner, literal, limit],
+      ),
+    );
+    return rows.map((row) => row.id);
   }
 
   /** Documents whose vectors are not of `space` (a model change): their text, to embed again. */

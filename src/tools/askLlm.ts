@@ -4,8 +4,8 @@ import type { ChatMessage } from "../llm/types.js";
 import type { Conversation, ConversationStore } from "../state/conversations.js";
 import { StateError } from "../state/db.js";
 import { capOutput } from "./output.js";
-import { ProgressReporter, tail } from "./progress.js";
 import { maxTokens, modelName, temperature, think } from "./schemas.js";
+import { streamedChat } from "./streamedChat.js";
 import { refuseLongPrompt, ToolError, type ToolDefinition, type ToolOutput } from "./tool.js";
 
 export type AskLlmDeps = {
@@ -71,11 +71,10 @@ export function askLlmTool(deps: AskLlmDeps): ToolDefinition<typeof parameters> 
       const user: ChatMessage = { role: "user", content: args.prompt };
       const history = deps.conversations.history(conversation, deps.maxPromptChars - args.prompt.length - (args.system?.length ?? 0));
       const messages: ChatMessage[] = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), ...history.messages, user];
-      const progress = new ProgressReporter(context.reportProgress, target.qualifiedName, deps.progressIntervalMs);
-      let answered = "";
-      const started = performance.now();
-      const result = await deps.gateway
-        .chat(target, {
+      const { result, latencyMs } = await streamedChat(
+        deps.gateway,
+        target,
+        {
           messages,
           temperature: args.temperature,
           maxTokens: args.max_tokens,
@@ -85,13 +84,10 @@ export function askLlmTool(deps: AskLlmDeps): ToolDefinition<typeof parameters> 
           signal: context.signal,
           owner,
           maxAnswerChars: deps.maxOutputChars,
-          onDelta: (delta) => {
-            answered += delta.content ?? "";
-            progress.step(() => (answered ? `${answered.length} chars: ${tail(answered)}` : "thinking…"));
-          },
-        })
-        .finally(() => progress.stop());
-      const latencyMs = Math.round(performance.now() - started);
+        },
+        context,
+        { heartbeatMs: deps.progressIntervalMs, waiting: "thinking…" },
+      );
       Object.assign(record, { provider: result.provider, model: result.qualifiedName, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
       const answer = capOutput(result.text, deps.maxOutputChars);
       // The answer is what the caller waited for: a store that fails now costs the conversation, not the answer.

@@ -99,16 +99,17 @@ export function htmlToText(html: string): string {
 export type Parsed = { title: string | undefined; parts: Chunk[] };
 
 /** The document's title (its first level-1 heading, a `title:` in front matter, `#+TITLE:`) and its parts under their heading paths. */
-export function splitParts(source: string, format: Format): Parsed {
+export function splitParts(source: string, format: Format, titled = false): Parsed {
   const text = format === "html" ? htmlToText(source) : source;
   const lines = text.split(/\r?\n/);
-  let title: string | undefined;
+  // A document whose title is given keeps every heading as a heading.
+  let title: string | undefined = titled ? "" : undefined;
   let start = 0;
   if (lines[0]?.trim() === "---") {
     const end = lines.indexOf("---", 1);
     if (end > 0) {
       const line = lines.slice(1, end).find((candidate) => candidate.startsWith("title:"));
-      title = line?.slice(6).trim().replace(/^["']|["']$/g, "") || undefined;
+      if (!titled) title = line?.slice(6).trim().replace(/^["']|["']$/g, "") || undefined;
       start = end + 1;
     }
   }
@@ -187,9 +188,12 @@ export function chunkText(text: string, limits: ChunkLimits = DEFAULT_LIMITS): s
   return chunks;
 }
 
-/** A whole document, ready to embed: its title (given one, or the file name) and its chunks. */
-export function chunkDocument(source: string, format: Format, fallbackTitle: string, limits: ChunkLimits = DEFAULT_LIMITS): { title: string; chunks: Chunk[] } {
-  const parsed = splitParts(source, format);
-  const chunks = parsed.parts.flatMap((part) => chunkText(part.body, limits).map((body) => ({ heading: part.heading, body })));
-  return { title: (parsed.title ?? fallbackTitle).slice(0, 200), chunks };
+/**
+ * A whole document, ready to embed: its title (its own, or `title` when `titled` or it has none)
+ * and its chunks.
+ */
+export function chunkDocument(source: string, format: Format, title: string, options: { titled?: boolean; limits?: ChunkLimits } = {}): { title: string; chunks: Chunk[] } {
+  const parsed = splitParts(source, format, options.titled);
+  const chunks = parsed.parts.flatMap((part) => chunkText(part.body, options.limits ?? DEFAULT_LIMITS).map((body) => ({ heading: part.heading, body })));
+  return { title: (parsed.title || title).slice(0, 200), chunks };
 }

@@ -168,7 +168,7 @@ export class Indexer {
     owner = SHARED,
     title?: string,
   ): Promise<number> {
-    const split = chunkDocument(doc.content, formatOfSource(doc.source), doc.fallbackTitle);
+    const split = chunkDocument(doc.content, formatOfSource(doc.source), title ?? doc.fallbackTitle, { titled: title !== undefined });
     const documentTitle = title ?? split.title;
     const { vectors, tokens } = await this.embedder.embedDocuments(
       split.chunks.map((chunk) => ({ title: documentTitle, ...chunk })),

@@ -83,10 +83,12 @@ describe("chunks of a bounded size", () => {
   });
 
   it("gives a document its title, or the file name, and heading paths on every chunk", () => {
-    const doc = chunkDocument(`## Long\n\n${sentences}`, "markdown", "notes.md", { maxChars: 400, overlap: 50 });
+    const doc = chunkDocument(`## Long\n\n${sentences}`, "markdown", "notes.md", { limits: { maxChars: 400, overlap: 50 } });
     expect(doc.title).toBe("notes.md");
     expect(new Set(doc.chunks.map((c) => c.heading))).toEqual(new Set(["Long"]));
     expect(chunkDocument("", "markdown", "empty.md").chunks).toEqual([]);
+    // A title given (add_document) keeps a leading level-1 heading as a heading.
+    expect(chunkDocument("# Sauce\n\nSimmer.", "markdown", "Recipe", { titled: true })).toEqual({ title: "Recipe", chunks: [{ heading: "Sauce", body: "Simmer." }] });
   });
 
   it("stays linear on hostile input: long runs of spaces after a heading marker, unclosed tags and scripts", () => {
