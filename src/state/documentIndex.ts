@@ -23,7 +23,7 @@ export function vectorParam(vector: readonly number[]): string {
 /**
  * How a space's vectors are indexed. HNSW with cosine distance needs one fixed dimension, and a
  * model change must never mix two models' vectors in one search. So every vector lives in
- * `document_chunks.embedding` (real[], any length, plain SQL that migrates on any PostgreSQL), and
+ * `document_vectors.embedding` (real[], any length, plain SQL that migrates on any PostgreSQL), and
  * each space gets its own partial expression index: `(embedding::vector(D))` for the rows
  * `where space_id = N`, both numbers inlined (a partial index matches constants only). A search
  * names the same expression and predicate, so it can only ever reach that one space's vectors.
@@ -37,7 +37,7 @@ export function spacePredicate(space: Space): string {
 }
 
 function indexName(space: Space): string {
-  return `document_chunks_hnsw_${safeInt(space.id)}`;
+  return `document_vectors_hnsw_${safeInt(space.id)}`;
 }
 
 function safeInt(value: number): number {
@@ -74,7 +74,7 @@ export async function ensureVectorExtension(db: Queryable, where: string): Promi
 export async function ensureVectorIndex(db: Queryable, space: Space): Promise<void> {
   if (space.dimensions > MAX_DIMENSIONS) return;
   await db.exec(
-    `create index if not exists ${indexName(space)} on document_chunks using hnsw (${vectorExpression(space)} vector_cosine_ops) where ${spacePredicate(space)}`,
+    `create index if not exists ${indexName(space)} on document_vectors using hnsw (${vectorExpression(space)} vector_cosine_ops) where ${spacePredicate(space)}`,
   );
 }
 

@@ -48,26 +48,34 @@ export class DocumentStore {
   /** Every space that holds vectors (an index probe per space, whatever the number of chunks). */
   spaces(): Promise<Space[]> {
     return this.store.use((db) =>
-      db.query<Space>("select id, model, dimensions from embedding_spaces s where exists (select 1 from document_chunks c where c.space_id = s.id) order by id"),
+      db.query<Space>("select id, model, dimensions from embedding_spaces s where exists (select 1 from document_vectors v where v.space_id = s.id) order by id"),
     );
   }
 
   /** How many documents have their vectors in a space. */
   async documentsIn(space: Space): Promise<number> {
-    const [row] = await this.store.use((db) => db.query<{ n: number }>("select count(distinct document_id)::integer as n from document_chunks where space_id = $1", [space.id]));
+    const [row] = await this.store.use((db) => db.query<{ n: number }>("select count(distinct document_id)::integer as n from document_vectors where space_id = $1", [space.id]));
     return row!.n;
   }
 
   /** Spaces no chunk uses any more (after a model change was re-embedded): their rows go. */
   async dropUnusedSpaces(): Promise<Space[]> {
-    return this.store.use((db) => db.query<Space>("delete from embedding_spaces s where not exists (select 1 from document_chunks c where c.space_id = s.id) returning id, model, dimensions"));
+    return this.store.use((db) => db.query<Space>("delete from embedding_spaces s where not exists (select 1 from document_vectors v where v.space_id = s.id) returning id, model, dimensions"));
+  }
+
+  /**
+   * Refreshes the planner's statistics after a bulk change: the keyword search reads from them
+   * which words are too common to tell passages apart (and PGlite runs no autovacuum to do it).
+   */
+  async analyze(): Promise<void> {
+    await this.store.use((db) => db.exec("analyze document_chunks; analyze document_vectors"));
   }
 
   /** What is stored for a source: its hash and space decide whether it must be embedded again. */
   async find(owner: string, source: string): Promise<{ id: string; contentHash: string; spaceId: number | null } | undefined> {
     const rows = await this.store.use((db) =>
       db.query<{ id: string; contentHash: string; spaceId: number | null }>(
-        'select d.id, d.content_hash as "contentHash", (select min(space_id) from document_chunks c where c.document_id = d.id) as "spaceId" from documents d where owner = $1 and source = $2',
+        'select d.id, d.content_hash as "contentHash", (select min(space_id) from document_vectors v where v.document_id = d.id) as "spaceId" from documents d where owner = $1 and source = $2',
         [owner, source],
       ),
     );
@@ -107,11 +115,17 @@ export class DocumentStore {
         );
         for (let start = 0; start < chunks.length; start += CHUNKS_PER_STATEMENT) {
           const slice = chunks.slice(start, start + CHUNKS_PER_STATEMENT);
+          const ords = slice.map((_, i) => start + i);
           await tx.query(
-            `insert into document_chunks (document_id, ord, owner, section, heading, body, space_id, embedding, tsv)
-             select $1, c.ord, $2, $3, c.heading, c.body, $4, c.embedding::int[]::real[], ${TSV_SQL.replace("$TITLE", "$5::text")}
-             from unnest($6::int[], $7::text[], $8::text[], $9::text[]) as c (ord, heading, body, embedding)`,
-            [id, document.owner, document.section, space.id, document.title, slice.map((_, i) => start + i), slice.map((c) => c.heading), slice.map((c) => c.body), slice.map((c) => vectorParam(c.embedding))],
+            `insert into document_chunks (document_id, ord, owner, section, heading, body, tsv)
+             select $1, c.ord, $2, $3, c.heading, c.body, ${TSV_SQL.replace("$TITLE", "$4::text")}
+             from unnest($5::int[], $6::text[], $7::text[]) as c (ord, heading, body)`,
+            [id, document.owner, document.section, document.title, ords, slice.map((c) => c.heading), slice.map((c) => c.body)],
+          );
+          await tx.query(
+            `insert into document_vectors (document_id, ord, space_id, owner, section, embedding)
+             select $1, v.ord, $2, $3, $4, v.embedding::int[]::real[] from unnest($5::int[], $6::text[]) as v (ord, embedding)`,
+            [id, space.id, document.owner, document.section, ords, slice.map((c) => vectorParam(c.embedding))],
           );
         }
         return id;
@@ -168,7 +182,7 @@ export class DocumentStore {
   outsideSpace(space: Space, limit: number): Promise<StoredDocument[]> {
     return this.store.use((db) =>
       db.query<StoredDocument>(
-        `select ${INFO_COLUMNS}, content from documents d where exists (select 1 from document_chunks c where c.document_id = d.id and c.space_id <> $1) order by id limit $2`,
+        `select ${INFO_COLUMNS}, content from documents d where exists (select 1 from document_vectors v where v.document_id = d.id and v.space_id <> $1) order by id limit $2`,
         [space.id, limit],
       ),
     );

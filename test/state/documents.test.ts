@@ -109,23 +109,38 @@ describe.each(engines)("documents on $name", (engine) => {
     expect((await search("E4021", "keyword")).length).toBe(0);
   });
 
+  it("leaves words too common to tell passages apart out of the keyword half, and takes at most 16 of a query's words", async () => {
+    const space = await docs.space("embed-a", DIMS);
+    for (let i = 0; i < 30; i++) await docs.replace(doc(SHARED, `/common/${i}.md`, `Widget note ${i}`, "widgets"), [chunk("", `The widget number ${i} is marked rareword${i}x.`)], space);
+    await docs.analyze();
+    expect(await search("widget", "keyword", { section: "widgets" })).toEqual([]);
+    expect((await search("widget rareword7x", "keyword", { section: "widgets" })).map((h) => h.title)).toEqual(["Widget note 7"]);
+    expect((await search("widget", "vector", { section: "widgets" })).length).toBe(5);
+    const many = Array.from({ length: 200 }, (_, i) => `term${i}`).join(" ");
+    expect(await search(`${many} rareword3x`, "keyword", { section: "widgets" })).toEqual([]);
+    await docs.prune("/common/", new Set());
+  });
+
   it("never compares the vectors of two models: each space is searched alone, through its own index", async () => {
     const other = await docs.space("embed-b", 32);
     await store.use((db) => ensureVectorIndex(db, other));
     await docs.replace(doc(SHARED, "/other/beans.md", "Other model's beans"), [{ heading: "", body: "Beans climb.", embedding: standInEmbedding("Beans climb.", 32) }], other);
-    const inA = await search("beans", "hybrid", { topN: 10 });
-    expect(inA.map((h) => h.title)).not.toContain("Other model's beans");
-    const inB = await searchChunks(store, { space: other, text: "beans", vector: standInEmbedding("beans", 32), owner: "token:alice", topN: 10, mode: "hybrid" });
-    expect(inB.map((h) => h.title)).toEqual(["Other model's beans"]);
+    const byMeaningInA = await search("beans", "vector", { topN: 10 });
+    expect(byMeaningInA.map((h) => h.title)).not.toContain("Other model's beans");
+    const byMeaningInB = await searchChunks(store, { space: other, text: "beans", vector: standInEmbedding("beans", 32), owner: "token:alice", topN: 10, mode: "vector" });
+    expect(byMeaningInB.map((h) => h.title)).toEqual(["Other model's beans"]);
+    // Keywords compare no vectors: the other model's document is found by its words, never by a distance.
+    const hybridInA = await search("beans", "hybrid", { topN: 10 });
+    expect(hybridInA.find((h) => h.title === "Other model's beans")).toMatchObject({ similarity: null, keywordRank: expect.any(Number) });
     const space = await docs.space("embed-a", DIMS);
     const plan = await store.use((db) =>
       db.transaction(async (tx) => {
-        await tx.exec("set local enable_seqscan = off");
-        const rows = await tx.query<{ "QUERY PLAN": string }>(`explain select document_id from document_chunks where ${spacePredicate(space)} order by ${vectorExpression(space)} <=> $1::int[]::vector(${DIMS}) limit 5`, [vectorParam(embedding("beans"))]);
+        await tx.exec("set local enable_sort = off"); // as searchChunks does
+        const rows = await tx.query<{ "QUERY PLAN": string }>(`explain select document_id from document_vectors where ${spacePredicate(space)} order by ${vectorExpression(space)} <=> $1::int[]::vector(${DIMS}) limit 5`, [vectorParam(embedding("beans"))]);
         return rows.map((row) => row["QUERY PLAN"]).join("\n");
       }),
     );
-    expect(plan).toContain(`Index Scan using document_chunks_hnsw_${space.id}`);
+    expect(plan).toContain(`Index Scan using document_vectors_hnsw_${space.id}`);
   });
 });
 

@@ -100,6 +100,7 @@ export class Indexer {
       this.tick("");
       if (options.prune) await this.prune(found.roots, found.files);
       for (const gone of await this.docs.dropUnusedSpaces()) await this.docs.store.use((db) => dropVectorIndex(db, gone));
+      if (this.summary.indexed + this.summary.reembedded + this.summary.removed > 0) await this.docs.analyze();
     } catch (error) {
       failed = true;
       throw error;
