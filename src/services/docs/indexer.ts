@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { basename, sep } from "node:path";
+import { basename, dirname, relative, sep } from "node:path";
 import { ensureVectorExtension, ensureVectorIndex, dropVectorIndex, type Space } from "../../state/documentIndex.js";
 import { SHARED, type DocumentStore, type StoredDocument } from "../../state/documents.js";
 import { CHUNKER_VERSION, chunkDocument, formatOf, type Format } from "./chunker.js";
@@ -190,7 +190,7 @@ export class Indexer {
     for (const root of roots) {
       for (const source of await this.docs.prune(root.path + sep, keep)) {
         this.summary.removed++;
-        this.onEvent({ type: "note", message: `removed ${source}: the file is gone` });
+        this.onEvent({ type: "note", message: `removed ${relative(dirname(root.path), source).split(sep).join("/")}: the file is gone` });
       }
     }
   }

@@ -79,7 +79,7 @@ describe("pnpm index, incrementally", () => {
 
     const pruned = run({ prune: true });
     expect(await pruned.done).toMatchObject({ unchanged: 1, removed: 1 });
-    expect(pruned.notes()).toEqual([`removed ${join(folder, "garden.md")}: the file is gone`]);
+    expect(pruned.notes()).toEqual(["removed notes/garden.md: the file is gone"]);
     expect(await docs.find(SHARED, join(folder, "garden.md"))).toBeUndefined();
   });
 
