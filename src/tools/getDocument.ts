@@ -10,6 +10,7 @@ const parameters = z.object({
     .number({ error: "offset is a whole number of characters from 0" })
     .int("offset is a whole number of characters from 0")
     .min(0, "offset is a whole number of characters from 0")
+    .max(1_000_000_000, "offset is at most 1000000000")
     .optional()
     .describe("Where to start reading, in characters (default 0). A long document comes in pieces: the answer says which offset continues it."),
 });

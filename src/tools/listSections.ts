@@ -7,7 +7,12 @@ import type { ToolDefinition } from "./tool.js";
 
 const parameters = z.object({
   section: sectionName.optional().describe("List this section's documents (all of them, a page at a time). Omit for every section with its first titles."),
-  offset: z.number({ error: "offset is a whole number from 0" }).int("offset is a whole number from 0").min(0, "offset is a whole number from 0").optional().describe("With section: skip this many documents (the answer says the next offset)."),
+  offset: z
+    .number({ error: "offset is a whole number from 0" })
+    .int("offset is a whole number from 0")
+    .min(0, "offset is a whole number from 0")
+    .max(1_000_000_000, "offset is at most 1000000000")
+    .optional().describe("With section: skip this many documents (the answer says the next offset)."),
 });
 
 /** Sections shown in the overview, and titles per section there; a section's own page. */

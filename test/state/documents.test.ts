@@ -96,6 +96,14 @@ describe.each(engines)("documents on $name", (engine) => {
     ]);
   });
 
+  it("takes any text as a query: quotes, backslashes and tsquery syntax are words, never syntax", async () => {
+    for (const hostile of ["E4021' | 'x", "\\ E4021 \\'", "!E4021 & (quota | :*)", "'''", "<-> E4021 <2>", "日本語 E4021"]) {
+      const titles = (await search(hostile, "keyword")).map((h) => h.title);
+      expect(titles.includes("Error codes") || hostile === "'''", hostile).toBe(true);
+    }
+    expect(await search("!!! ((( )))", "keyword")).toEqual([]);
+  });
+
   it("searches one section when asked, whatever its case", async () => {
     expect((await search("tomatoes quota", "hybrid", { section: "REFERENCE" })).map((h) => h.title)).toEqual(["Error codes"]);
   });
