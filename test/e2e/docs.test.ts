@@ -10,6 +10,7 @@ import { Indexer } from "../../src/services/docs/indexer.js";
 import { DocumentStore } from "../../src/state/documents.js";
 import { StateStore } from "../../src/state/store.js";
 import { lastUserMessage, OllamaStandIn } from "../support/ollamaStandIn.js";
+import { startPgliteWire } from "../support/pgliteWire.js";
 import { callTool, connectClient, startTestServer, type TestServer } from "../support/server.js";
 import { freshDataDir } from "../support/state.js";
 
@@ -18,21 +19,25 @@ const BOB = "bob-token-0123456789abcd";
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 const LONG = Array.from({ length: 1_800 }, (_, i) => `Line ${i} of the long appendix.`).join("\n");
 
-/** A folder indexed with the same code `pnpm index` runs, before the server opens the store. */
-async function indexedDataDir(ollama: OllamaStandIn): Promise<string> {
+/** The handbook indexed into `store` with the same code `pnpm index` runs; the store is closed afterwards. */
+async function indexInto(store: StateStore, ollama: OllamaStandIn): Promise<void> {
   const folder = join(mkdtempSync(join(tmpdir(), "mcp-lab-docs-")), "handbook");
   mkdirSync(join(folder, "ops"), { recursive: true });
   writeFileSync(join(folder, "garden.md"), "# Garden\n\n## Tomatoes\n\nWater the tomato plants every morning in summer.\n\n## Roses\n\nPrune the roses in late winter.");
   writeFileSync(join(folder, "ops", "errors.md"), "# Error codes\n\nE4021 means the disk quota is exceeded: delete old backups to free space.");
   writeFileSync(join(folder, "appendix.txt"), LONG);
-  const dataDir = await freshDataDir();
-  const store = new StateStore({ dataDir, databaseUrl: undefined, onPoolError: () => undefined });
   const http = createHttpClient({ connectTimeoutMs: 1_000 });
   const limits = { firstTokenMs: 10_000, idleMs: 10_000, totalMs: 10_000 };
   const embedder = new Embedder({ ollama: new OllamaProvider({ baseUrl: ollama.baseUrl, http, limits, pullLimits: limits }), model: "embeddinggemma", dimensions: 0 });
   await new Indexer(new DocumentStore(store), embedder, () => undefined).run({ paths: [folder], prune: false, maxDocumentBytes: 100_000, maxFiles: 100, signal: new AbortController().signal });
   await store.close();
   await http.close();
+}
+
+/** A folder indexed before the server opens the store (the embedded store takes one process at a time). */
+async function indexedDataDir(ollama: OllamaStandIn): Promise<string> {
+  const dataDir = await freshDataDir();
+  await indexInto(new StateStore({ dataDir, databaseUrl: undefined, onPoolError: () => undefined }), ollama);
   return dataDir;
 }
 
@@ -206,6 +211,29 @@ describe("your documents through MCP", () => {
     } finally {
       await client.close();
       await other.shutdown("test over");
+    }
+  });
+});
+
+describe("your documents on a PostgreSQL server (PGlite over the wire protocol, through the pg driver)", () => {
+  it("indexes into DATABASE_URL and answers from it, the same as on the embedded store", async () => {
+    const ollama = await new OllamaStandIn().start();
+    ollama.reply = (call) => answerFromPassages(call);
+    const wire = await startPgliteWire();
+    const server = await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATABASE_URL: wire.url });
+    const client = await connectClient(server.url, "streamable-http");
+    try {
+      const store = new StateStore({ dataDir: "", databaseUrl: wire.url, onPoolError: () => undefined });
+      await indexInto(store, ollama);
+      const found = await callTool(client, "search_docs", { query: "E4021" });
+      expect((found.structuredContent!.results as unknown[])[0]).toMatchObject({ title: "Error codes", section: "handbook/ops", keywordRank: 1 });
+      const answered = await callTool(client, "ask_docs", { question: "What does E4021 mean?" });
+      expect(answered.structuredContent).toMatchObject({ found: true, sources: expect.arrayContaining([expect.objectContaining({ title: "Error codes", cited: true })]) });
+    } finally {
+      await client.close();
+      await server.shutdown("test over");
+      await wire.stop();
+      await ollama.stop();
     }
   });
 });
