@@ -145,7 +145,7 @@ function section(results: SizeResult[], seconds: number): string {
   return [
     "## Document search (`pnpm bench:search`)",
     "",
-    `Measured by bench/search.ts on ${new Date().toISOString().slice(0, 10)} (${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.availableParallelism()} cores, Node ${process.version}) in ${Math.round(seconds)} s: a synthetic corpus (bench/searchCorpus.ts, seeded: ${CHUNKS_PER_DOCUMENT} chunks a document, 200 topics, vectors of ${DIMENSIONS} dimensions clustered by topic), ${QUERIES} questions after ${WARM_UP} to warm up, top ${TOP_N}. Embedding is not in these numbers: it is the model's time (Ollama), not the store's.`,
+    `Measured by bench/search.ts on ${new Date().toISOString().slice(0, 10)} (${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.availableParallelism()} cores, Node ${process.version}; load average of the machine at the end ${os.loadavg()[0]!.toFixed(1)}, over 15 minutes ${os.loadavg()[2]!.toFixed(1)}: other work on it slows every number) in ${Math.round(seconds)} s: a synthetic corpus (bench/searchCorpus.ts, seeded: ${CHUNKS_PER_DOCUMENT} chunks a document, 200 topics, vectors of ${DIMENSIONS} dimensions clustered by topic), ${QUERIES} questions after ${WARM_UP} to warm up, top ${TOP_N}. Embedding is not in these numbers: it is the model's time (Ollama), not the store's.`,
     "",
     "Target: search p95 under 50 ms at 100,000 chunks.",
     "",
