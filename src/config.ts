@@ -39,6 +39,8 @@ export type Config = {
   state: { dataDir: string; databaseUrl: string | undefined };
   /** The connector door (OAuth on /connector/mcp): on when CONNECTOR_OWNER_PASSWORD is set, over HTTP. */
   connector: { publicUrl: string; ownerPassword: string } | undefined;
+  /** Document search: the Ollama embedding model, its dimensions (0: the model's own), size caps; add_document on or off. */
+  docs: { embedModel: string; embedDimensions: number; maxDocumentBytes: number; maxBytesPerOwner: number; addEnabled: boolean };
   security: {
     authTokens: string[];
     allowUnauthenticated: boolean;
@@ -174,6 +176,13 @@ function toConfig(e: Env, transport: Config["transport"]): Config {
     },
     state: { dataDir: resolve(e.DATA_DIR), databaseUrl: e.DATABASE_URL },
     connector: e.CONNECTOR_OWNER_PASSWORD && e.PUBLIC_URL && transport === "http" ? { publicUrl: e.PUBLIC_URL, ownerPassword: e.CONNECTOR_OWNER_PASSWORD } : undefined,
+    docs: {
+      embedModel: e.EMBED_MODEL,
+      embedDimensions: e.EMBED_DIMENSIONS,
+      maxDocumentBytes: e.DOCS_MAX_DOCUMENT_BYTES,
+      maxBytesPerOwner: e.DOCS_MAX_BYTES_PER_TOKEN,
+      addEnabled: e.ADD_DOCUMENT_ENABLED ?? (transport === "stdio" || isLoopbackHost(e.HOST)),
+    },
     security: {
       authTokens: list(e.MCP_AUTH_TOKEN),
       allowUnauthenticated: e.MCP_ALLOW_UNAUTHENTICATED,

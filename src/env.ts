@@ -158,6 +158,11 @@ export const envSchema = z.object({
     .optional(),
   /** Turns on the connector door (/connector/mcp, OAuth); the owner types it to approve a client. */
   CONNECTOR_OWNER_PASSWORD: optionalText,
+  EMBED_MODEL: z.string().trim().min(1, "an Ollama embedding model, e.g. embeddinggemma or nomic-embed-text").regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, "an Ollama model name, e.g. embeddinggemma").default("embeddinggemma"),
+  EMBED_DIMENSIONS: integer(0, 2_000, 0),
+  DOCS_MAX_DOCUMENT_BYTES: integer(1_024, 104_857_600, 2_097_152),
+  DOCS_MAX_BYTES_PER_TOKEN: integer(1_024, 17_179_869_184, 16_777_216),
+  ADD_DOCUMENT_ENABLED: flag.optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -12,7 +12,7 @@ import { createMcpServer } from "./mcp/server.js";
 import { startHttpTransports, type HttpListener } from "./mcp/startHttp.js";
 import { createServices, type Seams, type Services } from "./services/services.js";
 import { warmModels } from "./services/warmup.js";
-import { createTools } from "./tools/index.js";
+import { createResources, createTools } from "./tools/index.js";
 
 export type RunningServer = {
   services: Services;
@@ -27,7 +27,7 @@ export async function startServer(config: Config, logger: Logger, seams: Seams =
   if (!config.state.databaseUrl) await ensureWritable(config.state.dataDir);
   const services = createServices(config, logger, seams);
   const { metrics, inFlight, stopping, sessions } = services;
-  const mcp = createMcpServer(createTools(config, services), { logger, metrics, inFlight, stopping: stopping.signal, progressIntervalMs: config.progressIntervalMs });
+  const mcp = createMcpServer(createTools(config, services), { logger, metrics, inFlight, stopping: stopping.signal, progressIntervalMs: config.progressIntervalMs }, createResources(config, services));
   const state: DoorState = { draining: false };
   const http = config.transport === "stdio" ? await startStdio(mcp, logger) : await startHttp(config, logger, services, mcp, state);
   const stopReaper = http ? sessions.startReaper() : () => undefined;

@@ -110,3 +110,12 @@ export class StreamRedactor {
     return this.held !== "";
   }
 }
+
+/** The password in a database URL, so that it can be registered as a secret (undefined when there is none). */
+export function passwordOf(url: string | undefined): string | undefined {
+  try {
+    return url ? decodeURIComponent(new URL(url).password) || undefined : undefined;
+  } catch {
+    return undefined;
+  }
+}

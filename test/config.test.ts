@@ -65,3 +65,18 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ OPENAI_BASE_URL: "ftp://x" })).toThrow(/OPENAI_BASE_URL/);
   });
 });
+
+describe("document settings", () => {
+  it("embed with embeddinggemma at its own length by default, and offer add_document only on loopback or stdio unless told", () => {
+    expect(loadConfig({}).docs).toEqual({ embedModel: "embeddinggemma", embedDimensions: 0, maxDocumentBytes: 2_097_152, maxBytesPerOwner: 16_777_216, addEnabled: true });
+    expect(loadConfig({ HOST: "::", MCP_AUTH_TOKEN: "a".repeat(32) }).docs.addEnabled).toBe(false);
+    expect(loadConfig({ HOST: "::", MCP_AUTH_TOKEN: "a".repeat(32) }, ["--stdio"]).docs.addEnabled).toBe(true);
+    expect(loadConfig({ HOST: "::", MCP_AUTH_TOKEN: "a".repeat(32), ADD_DOCUMENT_ENABLED: "true" }).docs.addEnabled).toBe(true);
+    expect(loadConfig({ ADD_DOCUMENT_ENABLED: "false" }).docs.addEnabled).toBe(false);
+  });
+
+  it("refuses an embedding model name with path tricks and a vector length the index cannot take", () => {
+    expect(() => loadConfig({ EMBED_MODEL: "../etc" })).toThrow('EMBED_MODEL="../etc" is not valid: expected an Ollama model name, e.g. embeddinggemma');
+    expect(() => loadConfig({ EMBED_DIMENSIONS: "4096" })).toThrow('EMBED_DIMENSIONS="4096" is not valid: expected a whole number from 0 to 2000');
+  });
+});

@@ -1,5 +1,6 @@
 import dotenv from "dotenv";
 import { ConfigError, loadConfig, type Config } from "../config.js";
+import { passwordOf, redactText, registerSecrets } from "../secrets.js";
 import { StateStore } from "../state/store.js";
 
 /**
@@ -11,7 +12,7 @@ export function runCli(name: string, main: (argv: string[]) => Promise<number>):
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (error: unknown) => {
-      console.error(`${name}: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}`);
+      console.error(`${name}: ${redactText(error instanceof ConfigError || error instanceof Error ? error.message : String(error))}`);
       process.exitCode = 1;
     },
   );
@@ -20,6 +21,7 @@ export function runCli(name: string, main: (argv: string[]) => Promise<number>):
 export async function withStore<T>(work: (store: StateStore, config: Config) => Promise<T>): Promise<T> {
   dotenv.config({ quiet: true });
   const config = loadConfig({ ...process.env, MCP_TRANSPORT: "stdio" });
+  registerSecrets([passwordOf(config.state.databaseUrl)]);
   const store = new StateStore({ ...config.state, onPoolError: () => undefined });
   try {
     return await work(store, config);

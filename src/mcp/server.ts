@@ -1,25 +1,29 @@
 import { FastMCP, type Logger as FastMcpLogger } from "fastmcp";
 import type { Logger } from "../logger.js";
 import type { RunnerDeps } from "../tools/runner.js";
+import type { ResourceDefinition } from "../tools/resource.js";
 import type { ToolDefinition } from "../tools/tool.js";
 import { version } from "../version.js";
+import { listResources, registerResource } from "./registerResource.js";
 import { registerTool } from "./registerTool.js";
 
-/** The MCP server (fastmcp) offering our tools. */
-export function createMcpServer(tools: ToolDefinition[], deps: RunnerDeps & { progressIntervalMs: number }): FastMCP {
+/** The MCP server (fastmcp) offering our tools, and our resources (listed per caller at each request). */
+export function createMcpServer(tools: ToolDefinition[], deps: RunnerDeps & { progressIntervalMs: number }, resources: ResourceDefinition[] = []): FastMCP {
   const server = new FastMCP({
     name: "mcp-lab",
     version: version as `${number}.${number}.${number}`,
     instructions:
-      "Gives access to local Ollama models and OpenAI-compatible cloud models. Call list_models to see what is installed, then ask_llm with a model name. A slow answer comes back as a job_id: collect it with get_job (call it again while the job is running).",
+      "Gives access to local Ollama models and OpenAI-compatible cloud models, and to the user's own documents. Call list_models to see what is installed, then ask_llm with a model name. A slow answer comes back as a job_id: collect it with get_job (call it again while the job is running). For questions about the user's notes and documents, use ask_docs (an answer with sources) or search_docs (passages).",
     logger: fastMcpLogger(deps.logger),
     health: { enabled: false },
     // No tool uses the client's roots; asking for them only leaves a request the client may never answer.
     roots: { enabled: false },
     // Writes on a silent tool-call stream, for clients that sent no progress token, so proxies keep it open.
     streamKeepalive: { enabled: true, intervalMs: deps.progressIntervalMs },
+    ...(resources.length > 0 && { utils: { listResources: listResources(resources) } }),
   });
   for (const tool of tools) registerTool(server, deps, tool);
+  for (const resource of resources) registerResource(server, resource);
   return server;
 }
 

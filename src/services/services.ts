@@ -11,13 +11,16 @@ import { OllamaProvider } from "../llm/providers/ollama.js";
 import { OpenAiProvider } from "../llm/providers/openai.js";
 import type { ProviderName } from "../llm/types.js";
 import { Metrics } from "../metrics.js";
-import { registerSecrets } from "../secrets.js";
+import { passwordOf, registerSecrets } from "../secrets.js";
 import { ConversationStore } from "../state/conversations.js";
 import { JobStore } from "../state/jobs.js";
 import { StateStore } from "../state/store.js";
 import { UsageRecorder } from "../state/usage.js";
+import { DocumentStore } from "../state/documents.js";
 import { ModelCatalog } from "./catalog.js";
 import { JobRunner } from "./jobs.js";
+import { Embedder } from "./docs/embedder.js";
+import { KnowledgeBase } from "./docs/knowledge.js";
 
 /**
  * The long-lived parts, built once from the configuration. Each surface (a tool, the front door,
@@ -35,6 +38,8 @@ export type Services = {
   usage: UsageRecorder;
   /** Generations that outlive their call: handed off after ASYNC_AFTER_MS, collected with get_job. */
   jobs: JobRunner;
+  /** The user's documents: search, read, add (document tools and resources). */
+  knowledge: KnowledgeBase;
   providerHttp: HttpClient;
   metrics: Metrics;
   /** Tool calls running, so a shutdown can wait for them. */
@@ -87,7 +92,8 @@ export function createServices(config: Config, logger: Logger, seams: Seams = {}
   const connector = config.connector && new Connector(config.connector, { state, logger, metrics, fetch: seams.connectorFetch });
   const usage = new UsageRecorder(state, { retentionDays: config.api.usageRetentionDays, onError: (error) => logger.warn({ err: error }, "usage could not be saved; it is kept to try again") });
   const jobs = createJobs(config, state, metrics, logger);
-  return { ollama, router, gateway, limiters, catalog, state, conversations, usage, jobs, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams, connector };
+  const knowledge = createKnowledge(config, { ollama, limiters, state });
+  return { ollama, router, gateway, limiters, catalog, state, conversations, usage, jobs, knowledge, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams, connector };
 }
 
 function createJobs(config: Config, state: StateStore, metrics: Metrics, logger: Logger): JobRunner {
@@ -95,6 +101,13 @@ function createJobs(config: Config, state: StateStore, metrics: Metrics, logger:
   // Three missed heartbeats (and two seconds for a slow store or a busy event loop) before a job counts as interrupted.
   const store = new JobStore(state, { ttlMs, staleMs: 3 * heartbeatMs + 2_000, maxRunningPerOwner, maxPerOwner, maxTotal });
   return new JobRunner(store, { asyncAfterMs, heartbeatMs }, { metrics, logger: logger.child({ component: "jobs" }) });
+}
+
+/** Questions are embedded in a fair Ollama slot, like every other call to it. */
+function createKnowledge(config: Config, parts: Pick<Services, "ollama" | "limiters" | "state">): KnowledgeBase {
+  const { embedModel, embedDimensions, maxDocumentBytes, maxBytesPerOwner } = config.docs;
+  const embedder = new Embedder({ ollama: parts.ollama, model: embedModel, dimensions: embedDimensions, run: (work, signal, owner) => parts.limiters.ollama.run(work, signal, owner) });
+  return new KnowledgeBase(new DocumentStore(parts.state), embedder, { maxDocumentBytes, maxBytesPerOwner, maxDocumentsPerOwner: 1_000 });
 }
 
 function createMetrics(config: Config, parts: Pick<Services, "limiters" | "catalog" | "sessions" | "sseStreams">): Metrics {
@@ -110,13 +123,4 @@ function createMetrics(config: Config, parts: Pick<Services, "limiters" | "catal
     },
     (name) => configuredModels.has(name) || catalog.knows(name),
   );
-}
-
-function passwordOf(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    return decodeURIComponent(new URL(url).password) || undefined;
-  } catch {
-    return undefined;
-  }
 }

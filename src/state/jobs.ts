@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Queryable } from "./db.js";
 import type { StateStore } from "./store.js";
 
-export type JobTool = "ask_llm" | "compare_models";
+export type JobTool = "ask_llm" | "compare_models" | "ask_docs";
 export type JobState = "running" | "completed" | "failed" | "cancelled" | "interrupted";
 /** A finished job's result: exactly what the tool would have returned (text and structuredContent). */
 export type JobOutput = { text: string; structured: Record<string, unknown> };

@@ -51,6 +51,63 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 3,
+    name: "documents",
+    // Plain SQL on purpose: a PostgreSQL server without pgvector still migrates, and everything but
+    // document search keeps working there. Vectors are real[] (exported and imported like any
+    // column); the vector index is built later, per embedding space (state/documentIndex.ts), once
+    // the `vector` extension is there. Text and vectors live in two tables: the keyword search
+    // reads narrow rows of text (a 768-dimension vector is 3 KB), and the vector search reads
+    // vectors kept in their row (`storage main`: no TOAST lookup per row), both measured faster.
+    // Owner and section are copied onto each row, so both searches filter without a join.
+    sql: `
+      create table embedding_spaces (
+        id serial primary key,
+        model text not null,
+        dimensions integer not null,
+        created_at timestamptz not null default now(),
+        unique (model, dimensions)
+      );
+      create table documents (
+        id uuid primary key,
+        owner text not null,
+        source text not null,
+        section text not null,
+        title text not null,
+        content text not null,
+        content_hash text not null,
+        bytes integer not null,
+        chunks integer not null,
+        updated_at timestamptz not null,
+        unique (owner, source)
+      );
+      create index documents_owner_section on documents (owner, section, title);
+      create table document_chunks (
+        document_id uuid not null references documents (id) on delete cascade,
+        ord integer not null,
+        owner text not null,
+        section text not null,
+        heading text not null,
+        body text not null,
+        tsv tsvector not null,
+        primary key (document_id, ord)
+      );
+      create index document_chunks_tsv on document_chunks using gin (tsv);
+      create table document_vectors (
+        document_id uuid not null,
+        ord integer not null,
+        space_id integer not null references embedding_spaces (id),
+        owner text not null,
+        section text not null,
+        embedding real[] not null,
+        primary key (document_id, ord),
+        foreign key (document_id, ord) references document_chunks (document_id, ord) on delete cascade
+      );
+      alter table document_vectors alter column embedding set storage main;
+      create index document_vectors_space on document_vectors (space_id);
+    `,
+  },
+  {
     version: 4,
     name: "connector (OAuth)",
     // What the embedded authorization server keeps (oidc-provider's models): clients, grants,

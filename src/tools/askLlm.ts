@@ -7,8 +7,8 @@ import type { Conversation, ConversationStore } from "../state/conversations.js"
 import { StateError } from "../state/db.js";
 import { background, runAsJob, seconds } from "./handOff.js";
 import { capOutput } from "./output.js";
-import { ProgressReporter, tail } from "./progress.js";
 import { maxTokens, modelName, temperature, think } from "./schemas.js";
+import { streamedChat } from "./streamedChat.js";
 import { type CallRecord, refuseLongPrompt, ToolError, type ToolDefinition, type ToolOutput } from "./tool.js";
 
 export type AskLlmDeps = {
@@ -86,11 +86,10 @@ type Prepared = { args: z.infer<typeof parameters>; target: ResolvedModel; messa
 /** The model call and everything after it: what runs in the background once the call is handed off. */
 async function generate(deps: AskLlmDeps, prepared: Prepared, job: JobWorkContext, record: CallRecord): Promise<ToolOutput> {
   const { args, target, messages, user, conversation } = prepared;
-  const progress = new ProgressReporter(job.reportProgress, target.qualifiedName, deps.progressIntervalMs);
-  let answered = "";
-  const started = performance.now();
-  const result = await deps.gateway
-    .chat(target, {
+  const { result, latencyMs } = await streamedChat(
+    deps.gateway,
+    target,
+    {
       messages,
       temperature: args.temperature,
       maxTokens: args.max_tokens,
@@ -100,13 +99,10 @@ async function generate(deps: AskLlmDeps, prepared: Prepared, job: JobWorkContex
       signal: job.signal,
       owner: prepared.owner,
       maxAnswerChars: deps.maxOutputChars,
-      onDelta: (delta) => {
-        answered += delta.content ?? "";
-        progress.step(() => (answered ? `${answered.length} chars: ${tail(answered)}` : "thinking…"));
-      },
-    })
-    .finally(() => progress.stop());
-  const latencyMs = Math.round(performance.now() - started);
+    },
+    job,
+    { heartbeatMs: deps.progressIntervalMs, waiting: "thinking…" },
+  );
   Object.assign(record, { provider: result.provider, model: result.qualifiedName, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
   const answer = capOutput(result.text, deps.maxOutputChars);
   // The answer is what the caller waited for: a store that fails now costs the conversation, not the answer.

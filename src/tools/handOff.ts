@@ -15,7 +15,7 @@ export function collectHint(id: string, waitCapMs: number): string {
 }
 
 export const unknownJob = (id: string) =>
-  new ToolError(`No job ${id}: it does not exist, it has expired (finished jobs are kept for JOB_TTL_MS), or it belongs to another token. Start the work again (ask_llm or compare_models).`);
+  new ToolError(`No job ${id}: it does not exist, it has expired (finished jobs are kept for JOB_TTL_MS), or it belongs to another token. Start the work again (ask_llm, compare_models or ask_docs).`);
 
 /**
  * Runs a tool's generation through the job runner: the tool's own result when it ends in time,

@@ -1,19 +1,26 @@
 import type { Config } from "../config.js";
 import type { Services } from "../services/services.js";
 import { addTool } from "./add.js";
+import { addDocumentTool } from "./addDocument.js";
+import { askDocsTool } from "./askDocs.js";
 import { askLlmTool } from "./askLlm.js";
 import { cancelJobTool } from "./cancelJob.js";
 import { compareModelsTool } from "./compareModels.js";
 import { getJobTool } from "./getJob.js";
 import { listJobsTool } from "./listJobs.js";
+import { getDocumentTool } from "./getDocument.js";
+import { listSectionsTool } from "./listSections.js";
 import { listModelsTool } from "./listModels.js";
 import { modelInfoTool } from "./modelInfo.js";
 import { pullModelTool } from "./pullModel.js";
+import { searchDocsTool } from "./searchDocs.js";
+import { documentResources } from "./documentResources.js";
+import type { ResourceDefinition } from "./resource.js";
 import type { ToolDefinition } from "./tool.js";
 
 /** Every tool this server offers, each given only what it uses. */
 export function createTools(config: Config, services: Services): ToolDefinition[] {
-  const { gateway, conversations, catalog, router, ollama, jobs } = services;
+  const { gateway, conversations, catalog, router, ollama, jobs, knowledge } = services;
   const limits = { maxOutputChars: config.maxOutputChars, maxPromptChars: config.security.maxPromptChars, progressIntervalMs: config.progressIntervalMs };
   const tools: ToolDefinition[] = [
     addTool,
@@ -24,7 +31,17 @@ export function createTools(config: Config, services: Services): ToolDefinition[
     getJobTool({ jobs, progressIntervalMs: config.progressIntervalMs }),
     cancelJobTool({ jobs }),
     listJobsTool({ jobs }),
+    searchDocsTool({ knowledge, maxOutputChars: config.maxOutputChars }),
+    getDocumentTool({ knowledge, maxOutputChars: config.maxOutputChars }),
+    listSectionsTool({ knowledge, maxOutputChars: config.maxOutputChars }),
+    askDocsTool({ knowledge, gateway, jobs, defaultModel: config.defaultModel, ...limits }),
   ];
   if (config.pull.enabled) tools.push(pullModelTool({ router, ollama, catalog, allowed: config.pull.allowed }));
+  if (config.docs.addEnabled) tools.push(addDocumentTool({ knowledge }));
   return tools;
+}
+
+/** Every family of resources this server offers. */
+export function createResources(config: Config, services: Services): ResourceDefinition[] {
+  return [documentResources({ knowledge: services.knowledge, maxOutputChars: config.maxOutputChars })];
 }

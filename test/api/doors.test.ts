@@ -141,7 +141,7 @@ describe("LOCAL_ONLY, the rate and the failed-login limit on /v1", () => {
     const aliased = await rejection(stack.openai().chat.completions.create({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }] }));
     expect(aliased).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect(stack.cloud.requests).toEqual([]);
-    expect((await stack.openai().models.list()).data.map((m) => m.id)).toEqual(["qwen3:4b", "gemma3:12b", "deepseek-r1:14b"]);
+    expect((await stack.openai().models.list()).data.map((m) => m.id)).toEqual(["qwen3:4b", "gemma3:12b", "deepseek-r1:14b", "embeddinggemma:latest", "nomic-embed-text:latest", "all-minilm:latest"]);
   });
 
   it("limits each token's rate, then locks out an address that keeps guessing, in the API's shape", async () => {

@@ -20,7 +20,9 @@ describe("the official SDKs against /v1", () => {
 
   it("lists every model by the names the MCP tools use, plus the exact aliases, in each API's shape", async () => {
     const ids = (await stack.openai().models.list()).data.map((m) => m.id);
-    expect(ids).toEqual(["qwen3:4b", "gemma3:12b", "deepseek-r1:14b", "openai/qwen3:4b", "openai/gemma3:12b", "openai/deepseek-r1:14b", "openai/gpt-4o-mini", "fast"]);
+    // Embedding models too, as Ollama's own /v1/models and OpenAI's list them.
+    const local = ["qwen3:4b", "gemma3:12b", "deepseek-r1:14b", "embeddinggemma:latest", "nomic-embed-text:latest", "all-minilm:latest"];
+    expect(ids).toEqual([...local, ...local.map((name) => `openai/${name}`), "openai/gpt-4o-mini", "fast"]);
     const anthropic = await stack.anthropic().models.list();
     expect(anthropic.data.map((m) => [m.type, m.id])).toContainEqual(["model", "qwen3:4b"]);
   });
@@ -142,7 +144,7 @@ describe("the official SDKs against /v1", () => {
       .catch((e: unknown) => e);
     expect(openai).toBeInstanceOf(OpenAI.NotFoundError);
     expect((openai as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({ type: "invalid_request_error", code: "model_not_found", param: "model" });
-    expect((openai as Error).message).toContain("Models: qwen3:4b, gemma3:12b, deepseek-r1:14b, openai/qwen3:4b");
+    expect((openai as Error).message).toContain("Models: qwen3:4b, gemma3:12b, deepseek-r1:14b, embeddinggemma:latest, nomic-embed-text:latest, all-minilm:latest, openai/qwen3:4b");
     const anthropic = await stack
       .anthropic()
       .messages.create({ model: "llama9:70b", max_tokens: 10, messages: [{ role: "user", content: "x" }] })

@@ -34,9 +34,11 @@ describe("what real MCP clients saw", () => {
     await client.close();
   });
 
-  it("advertises only what it serves: no completions", async () => {
-    expect(stack.client.getServerCapabilities()?.completions).toBeUndefined();
-    await expect(stack.client.complete({ ref: { type: "ref/prompt", name: "x" }, argument: { name: "a", value: "b" } })).rejects.toThrow(/-32601/);
+  it("advertises only what it serves: completions, for the document template's id (no prompts)", async () => {
+    expect(stack.client.getServerCapabilities()?.completions).toEqual({});
+    const completed = await stack.client.complete({ ref: { type: "ref/resource", uri: "docs://documents/{id}" }, argument: { name: "id", value: "nothing like it" } });
+    expect(completed.completion.values).toEqual([]);
+    await expect(stack.client.complete({ ref: { type: "ref/prompt", name: "x" }, argument: { name: "a", value: "b" } })).rejects.toThrow(/Unknown prompt/);
   });
 
   it("says an invalid argument once, and which values `think` takes", async () => {

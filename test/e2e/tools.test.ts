@@ -24,7 +24,7 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
   it("lists every tool with a description and an input schema", async () => {
     const { tools } = await client.listTools();
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-    expect(Object.keys(byName).sort()).toEqual(["add", "ask_llm", "cancel_job", "compare_models", "get_job", "list_jobs", "list_models", "model_info", "pull_model"]);
+    expect(Object.keys(byName).sort()).toEqual(["add", "add_document", "ask_docs", "ask_llm", "cancel_job", "compare_models", "get_document", "get_job", "list_jobs", "list_models", "list_sections", "model_info", "pull_model", "search_docs"]);
     expect(byName.ask_llm!.description).toMatch(/local Ollama model/);
     expect(byName.ask_llm!.inputSchema.required).toEqual(["prompt"]);
     expect(Object.keys(byName.ask_llm!.inputSchema.properties ?? {})).toEqual([

@@ -7,6 +7,7 @@ import { createLogger } from "../../src/logger.js";
 import { createMcpServer } from "../../src/mcp/server.js";
 import { createServices } from "../../src/services/services.js";
 import { createTools } from "../../src/tools/index.js";
+import type { ResourceDefinition } from "../../src/tools/resource.js";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { startTestServer } from "../support/server.js";
 
@@ -50,5 +51,33 @@ describe("fastmcp as patched", () => {
     expect(server.logs.filter((line) => String(line.msg).includes("could not infer client capabilities"))).toEqual([]);
     await server.shutdown("test over");
     await ollama.stop();
+  });
+
+  it("answers resources/list from our function at every request (what changed, a page per cursor) instead of a list fixed at start", async () => {
+    const names = ["first"];
+    const resource: ResourceDefinition = {
+      name: "note",
+      title: "Notes",
+      description: "A note",
+      uriTemplate: "notes://{id}",
+      mimeType: "text/plain",
+      list: async (_caller, cursor) => (cursor === undefined ? { resources: names.map((name) => ({ uri: `notes://${name}`, name })), nextCursor: "p2" } : { resources: [{ uri: "notes://last", name: "last" }] }),
+      read: async ({ id }) => ({ uri: `notes://${id}`, mimeType: "text/plain", text: `note ${id}` }),
+      complete: async () => [],
+    };
+    const config = loadConfig({ LOG_LEVEL: "silent" });
+    const logger = createLogger("silent");
+    const services = createServices(config, logger);
+    const mcp = createMcpServer([], { logger, metrics: services.metrics, inFlight: services.inFlight, stopping: services.stopping.signal, progressIntervalMs: 10_000 }, [resource]);
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await mcp.connect(serverSide);
+    const browser = new Client({ name: "t", version: "1" });
+    await browser.connect(clientSide);
+    expect(await browser.listResources()).toEqual({ resources: [{ uri: "notes://first", name: "first" }], nextCursor: "0:p2" });
+    names.push("second");
+    expect((await browser.listResources()).resources.map((r) => r.name)).toEqual(["first", "second"]);
+    expect(await browser.listResources({ cursor: "0:p2" })).toEqual({ resources: [{ uri: "notes://last", name: "last" }] });
+    expect((await browser.readResource({ uri: "notes://abc" })).contents).toEqual([{ uri: "notes://abc", mimeType: "text/plain", text: "note abc" }]);
+    await browser.close();
   });
 });

@@ -31,7 +31,7 @@ const smokeTs = (...args: string[]) => run(process.execPath, ["--import", TSX, `
 const smokeSh = (...args: string[]) => run("bash", [`${ROOT}scripts/smoke.sh`, ...args], { SMOKE_TIMEOUT: "5" });
 
 /** Every tool the server offers, in the server's order, as both scripts report them. */
-const TOOLS = "9 tools: add, ask_llm, list_models, compare_models, model_info, get_job, cancel_job, list_jobs, pull_model";
+const TOOLS = "14 tools: add, ask_llm, list_models, compare_models, model_info, get_job, cancel_job, list_jobs, search_docs, get_document, list_sections, ask_docs, pull_model, add_document";
 
 const MCP_PASSES = [
   /^PASS health HTTP 200 status=ok version=\S+$/,

@@ -24,12 +24,17 @@ export type StandInModel = {
   quantization: string;
   contextLength: number;
   capabilities: string[];
+  /** Embedding models: the length of their vectors. */
+  embeddingLength?: number;
 };
 
 export const DEFAULT_MODELS: StandInModel[] = [
   { name: "qwen3:4b", size: 2_497_293_931, family: "qwen3", parameterSize: "4.0B", quantization: "Q4_K_M", contextLength: 40_960, capabilities: ["completion", "tools", "thinking"] },
   { name: "gemma3:12b", size: 8_149_190_253, family: "gemma3", parameterSize: "12.2B", quantization: "Q4_K_M", contextLength: 131_072, capabilities: ["completion", "vision"] },
   { name: "deepseek-r1:14b", size: 8_988_112_040, family: "qwen2", parameterSize: "14.8B", quantization: "Q4_K_M", contextLength: 131_072, capabilities: ["completion", "thinking"] },
+  { name: "embeddinggemma:latest", size: 621_875_563, family: "gemma3", parameterSize: "307.58M", quantization: "BF16", contextLength: 2_048, capabilities: ["embedding"], embeddingLength: 768 },
+  { name: "nomic-embed-text:latest", size: 274_302_450, family: "nomic-bert", parameterSize: "137M", quantization: "F16", contextLength: 2_048, capabilities: ["embedding"], embeddingLength: 768 },
+  { name: "all-minilm:latest", size: 45_960_996, family: "bert", parameterSize: "23M", quantization: "F16", contextLength: 512, capabilities: ["embedding"], embeddingLength: 384 },
 ];
 
 /**
@@ -74,6 +79,10 @@ export type Behaviour = {
    * its first status line. Applies after the other delays; a missing model is still refused at once.
    */
   hold?: { gate: Gate; afterTokens?: number };
+  /** /api/embed answers 500 once this many /api/embed calls have been answered. */
+  embedFailAfter?: number;
+  /** /api/embed answers vectors of this length instead of the model's own. */
+  embedDimensions?: number;
 };
 
 export type RecordedRequest = {
@@ -95,6 +104,8 @@ export class OllamaStandIn {
   version = "0.33.0";
   /** Routes this Ollama does not serve (as an older release would not): answered with Go's plain 404. */
   readonly missingRoutes = new Set<string>();
+  /** /api/embed calls answered so far. */
+  embedCalls = 0;
   private server = http.createServer((req, res) => void this.handle(req, res));
   private sockets = new Set<Socket>();
   port = 0;
@@ -136,6 +147,7 @@ export class OllamaStandIn {
     this.behaviour.hold?.gate.open();
     this.behaviour = { firstTokenDelayMs: 0, tokenDelayMs: 0 };
     this.requests.length = 0;
+    this.embedCalls = 0;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -177,6 +189,8 @@ export class OllamaStandIn {
         return this.pull(res, body as { model?: string });
       case "POST /api/chat":
         return this.nativeChat(res, body as ChatCall & { stream?: boolean });
+      case "POST /api/embed":
+        return this.embed(res, body as EmbedCall);
       case "GET /v1/models":
         return json(res, 200, { object: "list", data: this.models.map((m) => ({ id: m.name, object: "model", created: 0, owned_by: "library" })) });
       case "POST /v1/chat/completions":
@@ -201,8 +215,37 @@ export class OllamaStandIn {
       parameters: "",
       template: "{{ .Prompt }}",
       details: { format: "gguf", family: model.family, families: [model.family], parameter_size: model.parameterSize, quantization_level: model.quantization },
-      model_info: { "general.architecture": model.family, [`${model.family}.context_length`]: model.contextLength },
+      model_info: {
+        "general.architecture": model.family,
+        [`${model.family}.context_length`]: model.contextLength,
+        ...(model.embeddingLength && { [`${model.family}.embedding_length`]: model.embeddingLength }),
+      },
       capabilities: model.capabilities,
+    });
+  }
+
+  /**
+   * Embeddings as Ollama answers them, made deterministic: a hashed bag of words (see
+   * `standInEmbedding`), so texts that share words are near. `dimensions` shortens them, as models
+   * trained for it do. Models without the `embedding` capability are refused.
+   */
+  private embed(res: ServerResponse, call: EmbedCall): void {
+    const model = this.find(call?.model);
+    if (!model) return json(res, 404, { error: `model "${call?.model}" not found, try pulling it first` });
+    if (!model.capabilities.includes("embedding") || !model.embeddingLength) return json(res, 400, { error: "this model does not support embeddings" });
+    const inputs = typeof call.input === "string" ? [call.input] : call.input;
+    if (!Array.isArray(inputs) || inputs.some((text) => typeof text !== "string")) return json(res, 400, { error: "invalid input type" });
+    if (this.behaviour.embedFailAfter !== undefined && this.embedCalls >= this.behaviour.embedFailAfter) {
+      return json(res, 500, { error: "an error was encountered while running the model: GGML_ASSERT failed" });
+    }
+    this.embedCalls++;
+    const length = this.behaviour.embedDimensions ?? Math.min(model.embeddingLength, call.dimensions || model.embeddingLength);
+    json(res, 200, {
+      model: call.model,
+      embeddings: inputs.map((text) => standInEmbedding(text, length)),
+      total_duration: 1_000_000,
+      load_duration: 0,
+      prompt_eval_count: inputs.reduce((sum, text) => sum + words(text).length, 0),
     });
   }
 
@@ -333,6 +376,38 @@ export const CHAT_PATHS = ["/api/chat", "/v1/chat/completions"] as const;
 
 export function isChat(request: Pick<RecordedRequest, "method" | "path">): boolean {
   return request.method === "POST" && (CHAT_PATHS as readonly string[]).includes(request.path);
+}
+
+type EmbedCall = { model?: string; input: string | string[]; dimensions?: number; truncate?: boolean };
+
+/** Lower-case words; runs of CJK characters become overlapping pairs, as words would. */
+export function words(text: string): string[] {
+  const out: string[] = [];
+  for (const [token] of text.toLowerCase().matchAll(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]+|[\p{L}\p{N}]+/gu)) {
+    if (/^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u.test(token)) {
+      for (let i = 0; i < Math.max(1, token.length - 1); i++) out.push(token.slice(i, i + 2));
+    } else out.push(token.length > 3 && token.endsWith("s") ? token.slice(0, -1) : token);
+  }
+  return out;
+}
+
+/**
+ * The stand-in's embedding of a text: each word hashed (FNV-1a) to a signed dimension, counts
+ * dampened (1 + ln n), the vector scaled to length 1. Deterministic; texts sharing words are near.
+ */
+export function standInEmbedding(text: string, length: number): number[] {
+  const counts = new Map<number, number>();
+  for (const word of words(text)) {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < word.length; i++) hash = Math.imul(hash ^ word.charCodeAt(i), 0x01000193) >>> 0;
+    const key = (hash % length) * (hash & 0x80000000 ? -1 : 1) || 0;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const vector = new Array<number>(length).fill(0);
+  for (const [key, count] of counts) vector[Math.abs(key)]! += Math.sign(key || 1) * (1 + Math.log(count));
+  const norm = Math.hypot(...vector);
+  if (norm === 0) vector[0] = 1;
+  return norm === 0 ? vector : vector.map((value) => value / norm);
 }
 
 function behaviourOnce(b: Behaviour): Behaviour {

@@ -2,7 +2,7 @@ import { toLlmError } from "../errors.js";
 import type { StreamLimits } from "../streaming/streamWatch.js";
 import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness, WireApi, WireResponse } from "../types.js";
 import type { HttpClient } from "./httpClient.js";
-import { chat, pull, requestJson, type OllamaEndpoint, type PullProgress } from "./ollamaApi.js";
+import { chat, embed, pull, requestJson, type EmbedRequest, type EmbedResult, type OllamaEndpoint, type PullProgress } from "./ollamaApi.js";
 import { olderThan, relayRequest, tooOld } from "./relay.js";
 
 /** The first Ollama release that serves each wire API (OpenAI compatibility: 0.1.24; Anthropic's messages: 0.14.0). */
@@ -38,7 +38,7 @@ export function sameOllamaModel(a: string, b: string): boolean {
 
 export type OllamaOptions = { baseUrl: string; http: HttpClient; limits: StreamLimits; pullLimits: StreamLimits };
 
-/** Ollama, through its native API only (/api/chat, /api/tags, /api/show, /api/pull, /api/generate). */
+/** Ollama, through its native API only (/api/chat, /api/embed, /api/tags, /api/show, /api/pull, /api/generate). */
 export class OllamaProvider implements LlmProvider {
   readonly name = "ollama" as const;
   readonly isLocal = true;
@@ -77,6 +77,12 @@ export class OllamaProvider implements LlmProvider {
   async version(signal?: AbortSignal): Promise<string | undefined> {
     const body = (await requestJson(this.endpoint, "GET", "/api/version", undefined, this.deadline(signal))) as { version?: unknown };
     return typeof body.version === "string" ? body.version.slice(0, 64) : undefined;
+  }
+
+  /** POST /api/embed for a batch of texts, bounded by the whole-call limit (LLM_TOTAL_TIMEOUT_MS) as well as by `signal`. */
+  embed(request: EmbedRequest, signal?: AbortSignal): Promise<EmbedResult> {
+    const limit = AbortSignal.timeout(this.options.limits.totalMs);
+    return embed(this.endpoint, request, signal ? AbortSignal.any([signal, limit]) : limit);
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelSummary[]> {

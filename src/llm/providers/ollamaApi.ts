@@ -124,3 +124,35 @@ export async function pull(endpoint: OllamaEndpoint, model: string, limits: Stre
     watch.dispose();
   }
 }
+
+export type EmbedRequest = { model: string; input: string[]; dimensions?: number; keepAlive?: string };
+
+export type EmbedResult = { embeddings: number[][]; promptTokens: number | undefined };
+
+/**
+ * POST /api/embed: one vector per input, in order. Inputs longer than the model's context are
+ * truncated by Ollama. An answer that is not one finite vector per input, all of one length, is
+ * refused here, before anything could store it.
+ */
+export async function embed(endpoint: OllamaEndpoint, request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult> {
+  const body = {
+    model: request.model,
+    input: request.input,
+    truncate: true,
+    ...(request.dimensions ? { dimensions: request.dimensions } : {}),
+    ...(request.keepAlive !== undefined && { keep_alive: request.keepAlive }),
+  };
+  const answer = (await requestJson(endpoint, "POST", "/api/embed", body, signal)) as { embeddings?: unknown; prompt_eval_count?: unknown };
+  const malformed = (what: string) => new LlmError("provider_error", `Ollama's /api/embed answer for '${request.model}' is malformed: ${what}. Nothing was stored.`, { provider: "ollama", model: request.model });
+  const vectors = answer.embeddings;
+  if (!Array.isArray(vectors) || vectors.length !== request.input.length) {
+    throw malformed(`expected ${request.input.length} vector(s), got ${Array.isArray(vectors) ? vectors.length : "none"}`);
+  }
+  const length = Array.isArray(vectors[0]) ? vectors[0].length : 0;
+  for (const vector of vectors) {
+    if (!Array.isArray(vector) || vector.length !== length || length === 0) throw malformed(`the vectors are not all of one length (${length})`);
+    for (const value of vector) if (typeof value !== "number" || !Number.isFinite(value)) throw malformed("a vector holds something other than a finite number");
+  }
+  const tokens = answer.prompt_eval_count;
+  return { embeddings: vectors as number[][], promptTokens: typeof tokens === "number" ? tokens : undefined };
+}
