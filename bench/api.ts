@@ -27,7 +27,11 @@ process.on("exit", () => {
 });
 
 function spawnTracked(argv: string[], env: NodeJS.ProcessEnv, stdout: "pipe" | "ignore"): ChildProcess {
-  const child = spawn(process.execPath, argv, { cwd: tmpdir(), env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", stdout, "inherit"] });
+  const child = spawn(process.execPath, argv, {
+    cwd: tmpdir(),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ["ignore", stdout, "inherit"],
+  });
   children.add(child);
   child.once("exit", () => children.delete(child));
   return child;
@@ -36,7 +40,9 @@ function spawnTracked(argv: string[], env: NodeJS.ProcessEnv, stdout: "pipe" | "
 /** A helper of the bench in its own process (it prints {"port":N}). */
 async function startHelper(file: string, env: Record<string, string> = {}): Promise<{ url: string; pid: number }> {
   const child = spawnTracked(["--import", import.meta.resolve("tsx"), `${ROOT}bench/${file}`], env, "pipe");
-  const port = await new Promise<number>((resolve) => child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString("utf8")) as { port: number }).port)));
+  const port = await new Promise<number>((resolve) =>
+    child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString("utf8")) as { port: number }).port)),
+  );
   return { url: `http://127.0.0.1:${port}`, pid: child.pid! };
 }
 
@@ -45,14 +51,32 @@ const cpuMsOf = (pid: number) => Number(readFileSync(`/proc/${pid}/schedstat`, "
 
 /** The server as the image runs it (dist/, built unless --no-build), on a free port. */
 async function startServer(upstream: string, dataDir: string): Promise<{ url: string; entry: string; pid: number }> {
-  if (!args.has("--no-build")) spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
+  if (!args.has("--no-build"))
+    spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const entry = existsSync(`${ROOT}dist/index.js`) ? ["--max-semi-space-size=4", `${ROOT}dist/index.js`] : ["--import", import.meta.resolve("tsx"), `${ROOT}src/index.ts`];
-  const env = { PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", MCP_AUTH_TOKEN: TOKEN, RATE_LIMIT_PER_MINUTE: "0", OLLAMA_BASE_URL: upstream, DATA_DIR: dataDir, MODELS_CACHE_TTL_MS: "3600000" };
+  const entry = existsSync(`${ROOT}dist/index.js`)
+    ? ["--max-semi-space-size=4", `${ROOT}dist/index.js`]
+    : ["--import", import.meta.resolve("tsx"), `${ROOT}src/index.ts`];
+  const env = {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    MCP_AUTH_TOKEN: TOKEN,
+    RATE_LIMIT_PER_MINUTE: "0",
+    OLLAMA_BASE_URL: upstream,
+    DATA_DIR: dataDir,
+    MODELS_CACHE_TTL_MS: "3600000",
+  };
   const child = spawnTracked(entry, env, "ignore");
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { url, entry: `node ${entry.map((a) => a.replace(ROOT, "")).join(" ")}`, pid: child.pid! };
+    if (
+      await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, entry: `node ${entry.map((a) => a.replace(ROOT, "")).join(" ")}`, pid: child.pid! };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error("the server did not start");
@@ -89,7 +113,16 @@ async function timed(base: string, c: Case): Promise<number> {
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 type Sides = { upstream: string; floor: string; server: string; pids: { floor: number; server: number } };
-type Row = Case & { samples: number; direct: number[]; floor: number[]; through: number[]; added: number[]; overFloor: number[]; floorCpuMs: number; serverCpuMs: number };
+type Row = Case & {
+  samples: number;
+  direct: number[];
+  floor: number[];
+  through: number[];
+  added: number[];
+  overFloor: number[];
+  floorCpuMs: number;
+  serverCpuMs: number;
+};
 
 /**
  * Every case, both ways, WARMUP times (JIT, pools, the model list); then a wait past the usage
@@ -126,7 +159,17 @@ async function measure(c: Case, sides: Sides): Promise<Row> {
     return [50, 95, 99].map((p) => percentile(sorted, p));
   }) as [number[], number[], number[]];
   const overFloor = through.map((t, i) => t - floor[i]!);
-  return { ...c, samples: SAMPLES, direct, floor, through, added: through.map((t, i) => t - direct[i]!), overFloor, floorCpuMs: cpu[1]! / SAMPLES, serverCpuMs: cpu[2]! / SAMPLES };
+  return {
+    ...c,
+    samples: SAMPLES,
+    direct,
+    floor,
+    through,
+    added: through.map((t, i) => t - direct[i]!),
+    overFloor,
+    floorCpuMs: cpu[1]! / SAMPLES,
+    serverCpuMs: cpu[2]! / SAMPLES,
+  };
 }
 
 const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
@@ -140,7 +183,10 @@ function section(rows: Row[], entry: string): string {
     `Written by \`pnpm bench:api\` (bench/api.ts) on ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} cores, Node.js ${process.version}.`,
     `The server is \`${entry}\` (LOG_LEVEL=warn, a token, RATE_LIMIT_PER_MINUTE=0); the upstream (bench/apiUpstream.ts, its own process) answers as Ollama's /v1 endpoints do: 10 tokens, the first after 20 ms, then 1 ms apart.`,
     `Each row: ${rows[0]?.samples ?? 0} requests each way at concurrency 1 — direct, through a bare pass-through process (bench/passThrough.ts: node:http piping bytes, the floor for any process in the middle) and through mcp-lab — one of each in turn, after ${WARMUP} warm-up requests each; latency to the last byte. *added* = mcp-lab's percentile minus the direct one; *over the floor* = mcp-lab's minus the pass-through's; *CPU* = the middle process's CPU time per request (/proc/<pid>/schedstat), the pass-through's and mcp-lab's.`,
-    `Load average while it ran: ${os.loadavg().map((l) => l.toFixed(1)).join(", ")} (other work on the machine shows up in every column).`,
+    `Load average while it ran: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(", ")} (other work on the machine shows up in every column).`,
     "",
     "| route | answer | direct p50 / p95 / p99 (ms) | bare pass-through p50 / p95 / p99 (ms) | mcp-lab p50 / p95 / p99 (ms) | added p50 / p95 / p99 (ms) | over the floor p50 (ms) | CPU per request: pass-through / mcp-lab (ms) | target: added p50 < 1 ms |",
     "|---|---|---|---|---|---|---|---|---|",

@@ -41,35 +41,66 @@ async function chat(res: http.ServerResponse, body: Record<string, unknown>): Pr
   if (!body.stream) {
     await sleep(firstTokenMs + tokenCount * tokenMs);
     const message = { role: "assistant", content: words.join("") };
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ...base, object: "chat.completion", choices: [{ index: 0, message, finish_reason: "stop" }], usage }));
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ ...base, object: "chat.completion", choices: [{ index: 0, message, finish_reason: "stop" }], usage }));
     return;
   }
-  const chunk = (delta: Record<string, unknown>, finish: string | null) => `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
   const withUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
-  const tail = chunk({}, "stop") + (withUsage ? `data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n` : "") + "data: [DONE]\n\n";
-  await stream(res, words.map((word) => chunk({ content: word }, null)), chunk({ role: "assistant", content: "" }, null), tail);
+  const tail = `${chunk({}, "stop") + (withUsage ? `data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n` : "")}data: [DONE]\n\n`;
+  await stream(
+    res,
+    words.map((word) => chunk({ content: word }, null)),
+    chunk({ role: "assistant", content: "" }, null),
+    tail,
+  );
 }
 
 async function messages(res: http.ServerResponse, body: Record<string, unknown>): Promise<void> {
   const usage = { input_tokens: 5, output_tokens: tokenCount };
   if (!body.stream) {
     await sleep(firstTokenMs + tokenCount * tokenMs);
-    const message = { id: "msg_bench", type: "message", role: "assistant", model: MODEL, content: [{ type: "text", text: words.join("") }], stop_reason: "end_turn", stop_sequence: null, usage };
+    const message = {
+      id: "msg_bench",
+      type: "message",
+      role: "assistant",
+      model: MODEL,
+      content: [{ type: "text", text: words.join("") }],
+      stop_reason: "end_turn",
+      stop_sequence: null,
+      usage,
+    };
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(message));
     return;
   }
   const event = (type: string, data: Record<string, unknown> = {}) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
-  const start = { id: "msg_bench", type: "message", role: "assistant", model: MODEL, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 0 } };
-  const head = event("message_start", { message: start }) + event("ping") + event("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
+  const start = {
+    id: "msg_bench",
+    type: "message",
+    role: "assistant",
+    model: MODEL,
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: 5, output_tokens: 0 },
+  };
+  const head =
+    event("message_start", { message: start }) + event("ping") + event("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
   const deltas = words.map((word) => event("content_block_delta", { index: 0, delta: { type: "text_delta", text: word } }));
-  const tail = event("content_block_stop", { index: 0 }) + event("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: tokenCount } }) + event("message_stop");
+  const tail =
+    event("content_block_stop", { index: 0 }) +
+    event("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: tokenCount } }) +
+    event("message_stop");
   await stream(res, deltas, head, tail);
 }
 
 const server = http.createServer(async (req, res) => {
   const path = (req.url ?? "/").split("?")[0];
   const body = await readBody(req);
-  if (req.method === "GET" && path === "/api/tags") return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ models: [{ name: MODEL, model: MODEL, size: 1 }] }));
+  if (req.method === "GET" && path === "/api/tags")
+    return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ models: [{ name: MODEL, model: MODEL, size: 1 }] }));
   if (req.method === "POST" && path === "/v1/chat/completions") return chat(res, body);
   if (req.method === "POST" && path === "/v1/messages") return messages(res, body);
   res.writeHead(404).end("404 page not found");

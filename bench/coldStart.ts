@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gatewayEnv, IMAGE_NODE_ARGS, ROOT, serverEntry, stopChild, track } from "./procs.js";
-import { log, nowMs, summarize, type Summary } from "./stats.js";
+import { log, nowMs, type Summary, summarize } from "./stats.js";
 
 export type ColdStartResult = {
   entry: string;
@@ -21,7 +21,10 @@ export type ColdStartResult = {
 /** Compiles what the server imports into a fresh code cache directory, as the Dockerfile does at build time. */
 function compiledCodeCache(): string {
   const dir = mkdtempSync(join(tmpdir(), "mcp-lab-code-cache-"));
-  spawnSync(process.execPath, [...IMAGE_NODE_ARGS, "--input-type=module", "-e", "await import('./dist/main.js')"], { cwd: ROOT, env: { ...process.env, NODE_COMPILE_CACHE: dir } });
+  spawnSync(process.execPath, [...IMAGE_NODE_ARGS, "--input-type=module", "-e", "await import('./dist/main.js')"], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_COMPILE_CACHE: dir },
+  });
   return dir;
 }
 
@@ -52,7 +55,9 @@ async function gatewayOnce(providerUrl: string, codeCache?: string): Promise<{ l
 
 async function nodeOnce(code: string): Promise<number> {
   const started = nowMs();
-  const child = track(spawn(process.execPath, ["--input-type=module", "-e", `${code}\nconsole.log("ready");`], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] }));
+  const child = track(
+    spawn(process.execPath, ["--input-type=module", "-e", `${code}\nconsole.log("ready");`], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] }),
+  );
   await new Promise((resolve) => child.stdout!.once("data", resolve));
   const ms = nowMs() - started;
   await new Promise((resolve) => child.once("exit", resolve));
@@ -83,6 +88,8 @@ export async function runColdStart(providerUrl: string, runs: number): Promise<C
     bareNodeMs: summarize(times.bare),
     fastmcpImportMs: summarize(times.fastmcp),
   };
-  log(`  cold start p50: ${result.toHealthyMs.p50} ms to healthy (${result.toHealthyNoCacheMs.p50} ms without a code cache; fastmcp import alone ${result.fastmcpImportMs.p50} ms)`);
+  log(
+    `  cold start p50: ${result.toHealthyMs.p50} ms to healthy (${result.toHealthyNoCacheMs.p50} ms without a code cache; fastmcp import alone ${result.fastmcpImportMs.p50} ms)`,
+  );
   return result;
 }

@@ -18,7 +18,8 @@ const HOW = "run `pnpm bench --container` on a machine with ../shared/tools/cont
  */
 export async function runContainer(enabled: boolean): Promise<ContainerResult> {
   if (!enabled) return { measured: false, reason: `not measured in this run (${HOW})` };
-  if (!existsSync(CONTAINER_CHECK) || !existsSync(`${ROOT}Dockerfile`)) return { measured: false, reason: `not measured: no container-check or no Dockerfile here (${HOW})` };
+  if (!existsSync(CONTAINER_CHECK) || !existsSync(`${ROOT}Dockerfile`))
+    return { measured: false, reason: `not measured: no container-check or no Dockerfile here (${HOW})` };
   const token = randomBytes(24).toString("hex");
   const args = ["-e", `MCP_AUTH_TOKEN=${token}`, "-H", `Authorization: Bearer ${token}`];
   log("  container: building the image and starting it (minutes the first time)...");

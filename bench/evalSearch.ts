@@ -7,8 +7,8 @@ import { createHttpClient } from "../src/llm/providers/httpClient.js";
 import { OllamaProvider } from "../src/llm/providers/ollama.js";
 import { Embedder } from "../src/services/docs/embedder.js";
 import { Indexer } from "../src/services/docs/indexer.js";
+import { type SearchHit, type SearchMode, searchChunks } from "../src/state/documentSearch.js";
 import { DocumentStore } from "../src/state/documents.js";
-import { searchChunks, type SearchHit, type SearchMode } from "../src/state/documentSearch.js";
 import { StateStore } from "../src/state/store.js";
 import { OllamaStandIn } from "../test/support/ollamaStandIn.js";
 import { writeBenchSection } from "./sections.js";
@@ -85,7 +85,12 @@ function section(scores: Score[], labels: Labels, embedded: string, chunks: numb
     "| --- | --- | --- |",
     ...scores.map((s) => `| ${names[s.mode]} | ${s.recallAt5} | ${s.mrr} |`),
     "",
-    `Missed by hybrid ranking (no answering passage in the top five): ${scores.find((s) => s.mode === "hybrid")!.misses.map((q) => `"${q}"`).join(", ") || "none"}.`,
+    `Missed by hybrid ranking (no answering passage in the top five): ${
+      scores
+        .find((s) => s.mode === "hybrid")!
+        .misses.map((q) => `"${q}"`)
+        .join(", ") || "none"
+    }.`,
   ].join("\n");
 }
 
@@ -98,7 +103,11 @@ async function main(): Promise<void> {
   const store = new StateStore({ dataDir, databaseUrl: undefined, onPoolError: () => undefined });
   const http = createHttpClient({ connectTimeoutMs: 5_000 });
   const limits = { firstTokenMs: 300_000, idleMs: 120_000, totalMs: 600_000 };
-  const embedder = new Embedder({ ollama: new OllamaProvider({ baseUrl: source.baseUrl, http, limits, pullLimits: limits }), model: config.docs.embedModel, dimensions: config.docs.embedDimensions });
+  const embedder = new Embedder({
+    ollama: new OllamaProvider({ baseUrl: source.baseUrl, http, limits, pullLimits: limits }),
+    model: config.docs.embedModel,
+    dimensions: config.docs.embedDimensions,
+  });
   try {
     log(`indexing ${labels.files.join(", ")}...`);
     const indexed = await new Indexer(new DocumentStore(store), embedder, () => undefined).run({

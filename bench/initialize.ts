@@ -2,7 +2,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { startGateway } from "./procs.js";
 import { closeSession, initialize } from "./rawMcp.js";
-import { log, summarize, type Summary } from "./stats.js";
+import { log, type Summary, summarize } from "./stats.js";
 
 /**
  * stateful/stateless: the `initialize` POST alone. handshake: what a client waits before its
@@ -57,7 +57,9 @@ export async function runInitialize(providerUrl: string, samples: number): Promi
         stateless: summarize(t.stateless),
         handshake: { stateful: summarize(t.hsStateful), stateless: summarize(t.hsStateless) },
       };
-      log(`  initialize p50: stateful ${result.stateful.p50} ms, stateless ${result.stateless.p50} ms; handshake ${result.handshake.stateful.p50} / ${result.handshake.stateless.p50} ms`);
+      log(
+        `  initialize p50: stateful ${result.stateful.p50} ms, stateless ${result.stateless.p50} ms; handshake ${result.handshake.stateful.p50} / ${result.handshake.stateless.p50} ms`,
+      );
       return result;
     } finally {
       await stateless.stop();

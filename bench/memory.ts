@@ -27,7 +27,10 @@ export type MemoryResult = {
 
 async function openSessionsGauge(baseUrl: string): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  return text.split("\n").filter((line) => line.startsWith("mcp_open_sessions{")).reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith("mcp_open_sessions{"))
+    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
 }
 
 /** Median of a few VmRSS readings a quarter of a second apart, after `settleMs`. */
@@ -45,7 +48,12 @@ async function settledRss(pid: number, settleMs: number): Promise<number> {
 async function childRss(code: string, repeats: number): Promise<number> {
   const readings: number[] = [];
   for (let i = 0; i < repeats; i++) {
-    const child = track(spawn(process.execPath, ["--input-type=module", "-e", `${code}\nconsole.log("ready"); setInterval(() => {}, 1000);`], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] }));
+    const child = track(
+      spawn(process.execPath, ["--input-type=module", "-e", `${code}\nconsole.log("ready"); setInterval(() => {}, 1000);`], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "inherit"],
+      }),
+    );
     await new Promise((resolve) => child.stdout!.once("data", resolve));
     readings.push(await settledRss(child.pid!, 1000));
     await stopChild(child);
@@ -84,7 +92,8 @@ export async function runMemory(providerUrl: string, plan: MemoryPlan): Promise<
   const bareNodeBytes = repeats ? await childRss("", repeats) : Number.NaN;
   const fastmcpImportBytes = repeats ? await childRss("await import('fastmcp');", repeats) : Number.NaN;
   const importWithFastmcpBytes: Record<string, number> = {};
-  for (const dep of repeats ? ["openai", "undici", "prom-client"] : []) importWithFastmcpBytes[dep] = await childRss(`await import('fastmcp'); await import('${dep}');`, repeats);
+  for (const dep of repeats ? ["openai", "undici", "prom-client"] : [])
+    importWithFastmcpBytes[dep] = await childRss(`await import('fastmcp'); await import('${dep}');`, repeats);
   const idles = [await idleGatewayRss(providerUrl, withImageFlags), await idleGatewayRss(providerUrl, withImageFlags)];
   const gateway = await startGateway({ OLLAMA_BASE_URL: providerUrl }, [], withImageFlags);
   try {
@@ -102,8 +111,23 @@ export async function runMemory(providerUrl: string, plan: MemoryPlan): Promise<
     const openSessionsReported = { with1000Open, afterChurn: await openSessionsGauge(gateway.url) };
     const afterChurnSettledBytes = await settledRss(gateway.pid, SETTLE_MS);
     const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
-    log(`  memory${withImageFlags ? "" : " (without the image's node flags)"}: idle ${mb(idleBytes)} MB (this one ${mb(churnedGatewayIdleBytes)} MB), 1000 open ${mb(with1000OpenBytes)} MB, after ${churn} ${mb(afterChurnBytes)} MB, settled ${mb(afterChurnSettledBytes)} MB`);
-    return { bareNodeBytes, fastmcpImportBytes, importWithFastmcpBytes, idleBytes, churnedGatewayIdleBytes, with1000OpenBytes, after1000ClosedBytes, churn, afterChurnBytes, afterChurnSettledBytes, sessionsPerSecond, openSessionsReported };
+    log(
+      `  memory${withImageFlags ? "" : " (without the image's node flags)"}: idle ${mb(idleBytes)} MB (this one ${mb(churnedGatewayIdleBytes)} MB), 1000 open ${mb(with1000OpenBytes)} MB, after ${churn} ${mb(afterChurnBytes)} MB, settled ${mb(afterChurnSettledBytes)} MB`,
+    );
+    return {
+      bareNodeBytes,
+      fastmcpImportBytes,
+      importWithFastmcpBytes,
+      idleBytes,
+      churnedGatewayIdleBytes,
+      with1000OpenBytes,
+      after1000ClosedBytes,
+      churn,
+      afterChurnBytes,
+      afterChurnSettledBytes,
+      sessionsPerSecond,
+      openSessionsReported,
+    };
   } finally {
     await gateway.stop();
   }

@@ -1,4 +1,4 @@
-import { directCaller, mcpCaller, type Caller, type Sample } from "./clients.js";
+import { type Caller, directCaller, mcpCaller, type Sample } from "./clients.js";
 import { startGateway } from "./procs.js";
 import { log, median, round } from "./stats.js";
 
@@ -22,7 +22,8 @@ async function getJson(url: string, init: RequestInit = {}, timeoutMs = 1500): P
 
 /** Unloads the model, then loads it with Ollama's documented preload (an empty prompt): its load_duration. */
 async function loadTime(baseUrl: string, model: string): Promise<number | undefined> {
-  const post = (body: object) => getJson(`${baseUrl}/api/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, 600_000);
+  const post = (body: object) =>
+    getJson(`${baseUrl}/api/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, 600_000);
   await post({ model, keep_alive: 0, stream: false });
   const loaded = (await post({ model, prompt: "", stream: false })) as { load_duration?: number };
   return loaded.load_duration === undefined ? undefined : round(loaded.load_duration / 1e6, 0);
@@ -61,9 +62,15 @@ export async function runOllama(baseUrl: string, calls = 3, maxTokens = 64): Pro
     version = ((await getJson(`${baseUrl}/api/version`).catch(() => ({}))) as { version?: string }).version ?? "?";
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    return { baseUrl, reachable: false, reason: `no Ollama reachable at ${baseUrl} (${cause ?? (error instanceof Error ? error.message : String(error))}) — skipped` };
+    return {
+      baseUrl,
+      reachable: false,
+      reason: `no Ollama reachable at ${baseUrl} (${cause ?? (error instanceof Error ? error.message : String(error))}) — skipped`,
+    };
   }
-  const wanted = process.env.BENCH_MODELS?.split(",").map((m) => m.trim()).filter(Boolean);
+  const wanted = process.env.BENCH_MODELS?.split(",")
+    .map((m) => m.trim())
+    .filter(Boolean);
   const installed = (tags.models ?? []).map((m) => m.name).filter((name) => !wanted || wanted.includes(name));
   const gateway = await startGateway({ OLLAMA_BASE_URL: baseUrl });
   const models: ModelRow[] = [];

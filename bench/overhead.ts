@@ -1,7 +1,7 @@
-import { callerFor, type Caller, type Path, type Sample, type Target } from "./clients.js";
+import { type Caller, callerFor, type Path, type Sample, type Target } from "./clients.js";
 import { cpuMsOf } from "./procs.js";
 import type { Mark } from "./standIn.js";
-import { log, median, pool, round, summarize, type Summary } from "./stats.js";
+import { log, median, pool, round, type Summary, summarize } from "./stats.js";
 
 export type Level = { concurrency: number; rounds: number; perRound: number };
 
@@ -100,7 +100,11 @@ function summarizePath(r: Raw): PathResult {
     errors: r.samples.filter((s) => !s.ok).length,
     cpuPerCallMs: { gateway: round(r.cpu.gateway / n, 3), client: round(r.cpu.client / n, 3), provider: round(r.cpu.provider / n, 3) },
     ...(r.deltas.first.length > 0 && {
-      timeline: { toProviderMs: summarize(r.deltas.toProvider), firstAfterProviderMs: summarize(r.deltas.first), afterProviderEndMs: summarize(r.deltas.afterEnd) },
+      timeline: {
+        toProviderMs: summarize(r.deltas.toProvider),
+        firstAfterProviderMs: summarize(r.deltas.first),
+        afterProviderEndMs: summarize(r.deltas.afterEnd),
+      },
     }),
   };
 }
@@ -112,7 +116,11 @@ function summarizeLevel(level: Level, paths: Path[], raw: Record<string, Raw>): 
   if (!direct) return result;
   for (const path of paths.filter((p) => p !== "direct")) {
     const gw = result.paths[path]!;
-    result.added[path] = { p50: round(gw.latency.p50 - direct.latency.p50), p95: round(gw.latency.p95 - direct.latency.p95), p99: round(gw.latency.p99 - direct.latency.p99) };
+    result.added[path] = {
+      p50: round(gw.latency.p50 - direct.latency.p50),
+      p95: round(gw.latency.p95 - direct.latency.p95),
+      p99: round(gw.latency.p99 - direct.latency.p99),
+    };
     const ratios = raw[path]!.throughput.map((t, i) => t / raw.direct!.throughput[i]!);
     result.throughputRatio[path] = round(median(ratios), 3);
   }

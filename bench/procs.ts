@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
-import { nowMs, sleep } from "./stats.js";
 import { freePort } from "../dev/ports.js";
+import { nowMs, sleep } from "./stats.js";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSX = ["--import", import.meta.resolve("tsx")];
@@ -38,7 +38,10 @@ export function serverEntry(withImageFlags = true): { args: string[]; kind: stri
   const built = `${ROOT}dist/index.js`;
   if (!existsSync(built)) return { args: [...TSX, `${ROOT}src/index.ts`], kind: "src/index.ts via tsx" };
   const flags = withImageFlags ? IMAGE_NODE_ARGS : [];
-  return { args: [...flags, built], kind: `node ${[...flags, "dist/index.js"].join(" ")} (pnpm build${flags.length ? "; flags from the Dockerfile's CMD" : ""})` };
+  return {
+    args: [...flags, built],
+    kind: `node ${[...flags, "dist/index.js"].join(" ")} (pnpm build${flags.length ? "; flags from the Dockerfile's CMD" : ""})`,
+  };
 }
 
 /** Resident set size of a process, from /proc/<pid>/status (VmRSS), in bytes. */
@@ -79,7 +82,10 @@ export type Gateway = { url: string; pid: number; child: ChildProcess; stop(): P
 export async function waitHealthy(url: string, timeoutMs = 15_000): Promise<void> {
   const deadline = nowMs() + timeoutMs;
   while (nowMs() < deadline) {
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await sleep(5);
   }
@@ -89,16 +95,19 @@ export async function waitHealthy(url: string, timeoutMs = 15_000): Promise<void
 /** Starts the gateway in its own process on a free loopback port, LOG_LEVEL=warn, and waits for /health. */
 export async function startGateway(extra: Record<string, string>, nodeArgs: string[] = [], withImageFlags = true): Promise<Gateway> {
   const port = await freePort();
-  const child = track(spawn(process.execPath, [...nodeArgs, ...serverEntry(withImageFlags).args], { cwd: tmpdir(), env: gatewayEnv({ PORT: String(port), ...extra }), stdio: ["ignore", "ignore", "pipe"] }));
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, ...serverEntry(withImageFlags).args], {
+      cwd: tmpdir(),
+      env: gatewayEnv({ PORT: String(port), ...extra }),
+      stdio: ["ignore", "ignore", "pipe"],
+    }),
+  );
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString("utf8")).slice(-4000);
   });
   const url = `http://127.0.0.1:${port}`;
-  await Promise.race([
-    waitHealthy(url),
-    new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`gateway exited (${code}): ${stderr}`)))),
-  ]);
+  await Promise.race([waitHealthy(url), new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`gateway exited (${code}): ${stderr}`))))]);
   return { url, pid: child.pid!, child, stop: () => stopChild(child) };
 }
 
@@ -115,7 +124,9 @@ export type Helper = { url: string; pid: number; stop(): Promise<void> };
 
 /** Starts one of the bench's helper servers (a .ts file in bench/) in its own process; it prints {"port":N}. */
 async function startHelper(file: string, env: Record<string, string>): Promise<Helper> {
-  const child = track(spawn(process.execPath, [...TSX, `${ROOT}bench/${file}`], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "inherit"] }));
+  const child = track(
+    spawn(process.execPath, [...TSX, `${ROOT}bench/${file}`], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "inherit"] }),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString("utf8")) as { port: number }).port));
     child.once("exit", (code) => reject(new Error(`${file} exited (${code})`)));
@@ -125,7 +136,11 @@ async function startHelper(file: string, env: Record<string, string>): Promise<H
 
 /** The provider stand-in (bench/standIn.ts): Ollama's native API with a fixed latency, streamed tokens. */
 export function startStandIn(options: { firstTokenMs: number; tokens: number; tokenMs: number }): Promise<Helper> {
-  return startHelper("standIn.ts", { STANDIN_FIRST_TOKEN_MS: String(options.firstTokenMs), STANDIN_TOKENS: String(options.tokens), STANDIN_TOKEN_MS: String(options.tokenMs) });
+  return startHelper("standIn.ts", {
+    STANDIN_FIRST_TOKEN_MS: String(options.firstTokenMs),
+    STANDIN_TOKENS: String(options.tokens),
+    STANDIN_TOKEN_MS: String(options.tokenMs),
+  });
 }
 
 /** A bare HTTP pass-through to the provider (bench/passThrough.ts): the floor for any process in the middle. */

@@ -1,5 +1,5 @@
 import OpenAI from "openai";
-import { Agent, fetch as undiciFetch, request } from "undici";
+import { Agent, request, fetch as undiciFetch } from "undici";
 import { benchModel } from "./standIn.js";
 import { log, median, round } from "./stats.js";
 
@@ -22,7 +22,12 @@ async function viaSdk(client: OpenAI, body: Body): Promise<string> {
 }
 
 async function viaRequest(url: string, dispatcher: Agent, body: Body): Promise<string> {
-  const response = await request(`${url}/v1/chat/completions`, { method: "POST", dispatcher, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await request(`${url}/v1/chat/completions`, {
+    method: "POST",
+    dispatcher,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   let buffer = "";
   let text = "";
   for await (const bytes of response.body) {
@@ -50,9 +55,15 @@ async function timed(calls: number, run: () => Promise<string>): Promise<{ times
 
 export async function runProviderClient(providerUrl: string, rounds = 6, perRound = 200): Promise<ProviderClientResult> {
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64, headersTimeout: 0, bodyTimeout: 0 });
-  const fetchWith = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => undiciFetch(input, { ...init, dispatcher })) as unknown as typeof fetch;
+  const fetchWith = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
+    undiciFetch(input, { ...init, dispatcher })) as unknown as typeof fetch;
   const client = new OpenAI({ baseURL: `${providerUrl}/v1`, apiKey: "bench", maxRetries: 0, fetch: fetchWith });
-  const body: Body = { model: benchModel({ firstTokenMs: 0, tokens: 10, tokenMs: 0 }), messages: [{ role: "user", content: "hi" }], stream: true, stream_options: { include_usage: true } };
+  const body: Body = {
+    model: benchModel({ firstTokenMs: 0, tokens: 10, tokenMs: 0 }),
+    messages: [{ role: "user", content: "hi" }],
+    stream: true,
+    stream_options: { include_usage: true },
+  };
   const all = { sdk: { times: [] as number[], cpuMs: 0 }, plain: { times: [] as number[], cpuMs: 0 } };
   await timed(100, () => viaSdk(client, body));
   await timed(100, () => viaRequest(providerUrl, dispatcher, body));
@@ -68,6 +79,8 @@ export async function runProviderClient(providerUrl: string, rounds = 6, perRoun
   const calls = rounds * perRound;
   const summary = (x: { times: number[]; cpuMs: number }) => ({ p50Ms: round(median(x.times), 3), cpuPerCallMs: round(x.cpuMs / calls, 3) });
   const result = { sdk: summary(all.sdk), plain: summary(all.plain), calls };
-  log(`  provider client: openai SDK ${result.sdk.p50Ms} ms / ${result.sdk.cpuPerCallMs} ms CPU, undici.request ${result.plain.p50Ms} ms / ${result.plain.cpuPerCallMs} ms CPU`);
+  log(
+    `  provider client: openai SDK ${result.sdk.p50Ms} ms / ${result.sdk.cpuPerCallMs} ms CPU, undici.request ${result.plain.p50Ms} ms / ${result.plain.cpuPerCallMs} ms CPU`,
+  );
   return result;
 }

@@ -21,7 +21,11 @@ export async function initialize(baseUrl: string): Promise<{ ms: number; session
 
 export async function initialized(baseUrl: string, sessionId: string): Promise<void> {
   const body = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" });
-  const response = await fetch(`${baseUrl}/mcp`, { method: "POST", headers: { ...MCP_HEADERS, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" }, body });
+  const response = await fetch(`${baseUrl}/mcp`, {
+    method: "POST",
+    headers: { ...MCP_HEADERS, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" },
+    body,
+  });
   await response.text();
 }
 

@@ -23,7 +23,18 @@ function header(r: BenchResults): string {
     "",
     `Written by \`pnpm bench\` (bench/run.ts) on ${m.date}${r.settings.quick ? " — **quick run (fewer samples)**" : ""}; the raw numbers are in BENCHMARKS.json.`,
     "",
-    table(["machine", ""], [["CPU", `${m.cpu}, ${m.cores} cores`], ["memory", `${m.memoryGiB} GiB`], ["Node.js", m.node], ["OS", m.os], ["commit", m.commit], ["run time", `${r.settings.durationSeconds ?? "?"} s`], ["load average (1 min) before / after the run", `${m.loadAverage.atStart} / ${m.loadAverage.atEnd}`]]),
+    table(
+      ["machine", ""],
+      [
+        ["CPU", `${m.cpu}, ${m.cores} cores`],
+        ["memory", `${m.memoryGiB} GiB`],
+        ["Node.js", m.node],
+        ["OS", m.os],
+        ["commit", m.commit],
+        ["run time", `${r.settings.durationSeconds ?? "?"} s`],
+        ["load average (1 min) before / after the run", `${m.loadAverage.atStart} / ${m.loadAverage.atEnd}`],
+      ],
+    ),
     "",
     "Every comparison runs both sides in the same run, on the same machine, alternating in rounds; numbers are medians and percentiles over all samples, not single times.",
   ].join("\n");
@@ -35,7 +46,9 @@ function summary(r: BenchResults): string {
 }
 
 function reproduce(r: BenchResults): string {
-  const env = Object.entries(r.settings.gatewayEnv).map(([k, v]) => `${k}=${v}`).join(" ");
+  const env = Object.entries(r.settings.gatewayEnv)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
   return [
     "## How to reproduce",
     "",
@@ -69,7 +82,15 @@ function levelTable(level: LevelResult): string {
       p.errors,
     ];
   });
-  const head = ["path", "latency p50 / p95 / p99 (ms)", "added p50 / p95 / p99 (ms)", "calls/s", "of direct", "CPU ms per call: middle / client / provider", "errors"];
+  const head = [
+    "path",
+    "latency p50 / p95 / p99 (ms)",
+    "added p50 / p95 / p99 (ms)",
+    "calls/s",
+    "of direct",
+    "CPU ms per call: middle / client / provider",
+    "errors",
+  ];
   return [`**Concurrency ${level.concurrency}** — ${level.samplesPerPath} calls per path`, "", table(head, rows)].join("\n");
 }
 
@@ -92,7 +113,14 @@ function overhead(r: BenchResults): string {
     "*added* = gateway percentile minus direct percentile, each over its own samples; within noise it can come out negative.",
     "*CPU ms per call*: middle = the gateway (or the pass-through), client = the bench process, provider = the stand-in. At concurrency 1 every process sleeps between tokens (1 ms apart) and pays a wake-up for each, so its CPU per call is several times the steady-state figure at 64, the direct path's included.",
   ];
-  return ["## 1. Gateway overhead: ask_llm through MCP vs. the same request direct", "", ...note, "", ...r.overhead.flatMap((l) => [levelTable(l), ""]), timelineTable(r.overhead.find((l) => l.concurrency === 1))].join("\n");
+  return [
+    "## 1. Gateway overhead: ask_llm through MCP vs. the same request direct",
+    "",
+    ...note,
+    "",
+    ...r.overhead.flatMap((l) => [levelTable(l), ""]),
+    timelineTable(r.overhead.find((l) => l.concurrency === 1)),
+  ].join("\n");
 }
 
 function streaming(r: BenchResults): string {
@@ -124,12 +152,15 @@ function initializeSection(r: BenchResults): string {
     "",
     `POST /mcp \`initialize\`, the whole answer read, ${i.stateful.n} samples per mode, alternating a stateful and a stateless gateway (stateful sessions closed with DELETE after each sample, untimed). Every fourth round also times the whole handshake a client waits for before its first answer: the SDK's connect() (initialize + notifications/initialized) and a tools/list (${i.handshake.stateful.n} samples per mode).`,
     "",
-    table(["mode", "p50 (ms)", "p95 (ms)", "p99 (ms)"], [
-      ["initialize, stateful (default)", ...pct(i.stateful)],
-      ["initialize, stateless (MCP_STATELESS=true)", ...pct(i.stateless)],
-      ["connect + tools/list, stateful", ...pct(i.handshake.stateful)],
-      ["connect + tools/list, stateless", ...pct(i.handshake.stateless)],
-    ]),
+    table(
+      ["mode", "p50 (ms)", "p95 (ms)", "p99 (ms)"],
+      [
+        ["initialize, stateful (default)", ...pct(i.stateful)],
+        ["initialize, stateless (MCP_STATELESS=true)", ...pct(i.stateless)],
+        ["connect + tools/list, stateful", ...pct(i.handshake.stateful)],
+        ["connect + tools/list, stateless", ...pct(i.handshake.stateless)],
+      ],
+    ),
   ].join("\n");
 }
 
@@ -140,13 +171,16 @@ function coldStartSection(r: BenchResults): string {
     "",
     `\`${c.entry}\` spawned with PORT=0: time to its "serving" log line, and to the first 200 from /health (${c.toHealthyMs.n} runs of each, alternating, after one discarded run that warms the page cache). As in the image, V8's code cache (NODE_COMPILE_CACHE) is compiled beforehand by importing dist/main.js; the run without it is the first start on a machine outside the image. References in the same run: a bare \`node\`, and \`node\` importing fastmcp only.`,
     "",
-    table(["what", "p50 (ms)", "p95 (ms)", "p99 (ms)"], [
-      ["gateway: spawn → listening", ...pct(c.toListeningMs)],
-      ["gateway: spawn → /health 200", ...pct(c.toHealthyMs)],
-      ["gateway without a code cache: spawn → /health 200", ...pct(c.toHealthyNoCacheMs)],
-      ["`node -e ''`", ...pct(c.bareNodeMs)],
-      ["`node` importing fastmcp", ...pct(c.fastmcpImportMs)],
-    ]),
+    table(
+      ["what", "p50 (ms)", "p95 (ms)", "p99 (ms)"],
+      [
+        ["gateway: spawn → listening", ...pct(c.toListeningMs)],
+        ["gateway: spawn → /health 200", ...pct(c.toHealthyMs)],
+        ["gateway without a code cache: spawn → /health 200", ...pct(c.toHealthyNoCacheMs)],
+        ["`node -e ''`", ...pct(c.bareNodeMs)],
+        ["`node` importing fastmcp", ...pct(c.fastmcpImportMs)],
+      ],
+    ),
   ].join("\n");
 }
 
@@ -155,23 +189,28 @@ function memory(r: BenchResults): string {
   const p = r.memoryWithoutFlags;
   const flags = IMAGE_FLAGS(r);
   const row = (what: string, a: number, b: number | undefined) => [what, mib(a), b === undefined || Number.isNaN(b) ? "—" : mib(b)];
-  const deps = Object.entries(m.importWithFastmcpBytes).map(([dep, bytes]) => `${dep} ${signed(mib(bytes - m.fastmcpImportBytes))} MB`).join(", ");
+  const deps = Object.entries(m.importWithFastmcpBytes)
+    .map(([dep, bytes]) => `${dep} ${signed(mib(bytes - m.fastmcpImportBytes))} MB`)
+    .join(", ");
   const churn = m.churn.toLocaleString("en-US");
   return [
     "## 5. Memory (RSS, VmRSS from /proc)",
     "",
     `Sessions are streamable-HTTP sessions opened with raw HTTP (initialize + notifications/initialized), 16 at a time, closed with DELETE. The gateway runs with the image's node flags (${flags}); ${p ? "the last column is the same gateway started without them" : "a --quick run does not measure it without them"}.`,
     "",
-    table(["state", "RSS (MB)", `RSS without ${flags} (MB)`], [
-      row("bare `node`", m.bareNodeBytes, undefined),
-      row("`node` importing fastmcp only", m.fastmcpImportBytes, undefined),
-      row("gateway idle (median of 3 fresh gateways)", m.idleBytes, p?.idleBytes),
-      row("gateway idle (the one the sessions ran against)", m.churnedGatewayIdleBytes, p?.churnedGatewayIdleBytes),
-      row("gateway, 1,000 sessions open", m.with1000OpenBytes, p?.with1000OpenBytes),
-      row("gateway, those 1,000 closed", m.after1000ClosedBytes, p?.after1000ClosedBytes),
-      row(`gateway, 2 s after ${churn} more opened and closed`, m.afterChurnBytes, p?.afterChurnBytes),
-      row(`gateway, idle ${SETTLE_MS / 1000} s after that`, m.afterChurnSettledBytes, p?.afterChurnSettledBytes),
-    ]),
+    table(
+      ["state", "RSS (MB)", `RSS without ${flags} (MB)`],
+      [
+        row("bare `node`", m.bareNodeBytes, undefined),
+        row("`node` importing fastmcp only", m.fastmcpImportBytes, undefined),
+        row("gateway idle (median of 3 fresh gateways)", m.idleBytes, p?.idleBytes),
+        row("gateway idle (the one the sessions ran against)", m.churnedGatewayIdleBytes, p?.churnedGatewayIdleBytes),
+        row("gateway, 1,000 sessions open", m.with1000OpenBytes, p?.with1000OpenBytes),
+        row("gateway, those 1,000 closed", m.after1000ClosedBytes, p?.after1000ClosedBytes),
+        row(`gateway, 2 s after ${churn} more opened and closed`, m.afterChurnBytes, p?.afterChurnBytes),
+        row(`gateway, idle ${SETTLE_MS / 1000} s after that`, m.afterChurnSettledBytes, p?.afterChurnSettledBytes),
+      ],
+    ),
     "",
     `The server's own mcp_open_sessions gauge read ${m.openSessionsReported.with1000Open} with the 1,000 open and ${m.openSessionsReported.afterChurn} after the churn. Sessions opened and closed per second during the churn: ${m.sessionsPerSecond}${p ? ` (${p.sessionsPerSecond} without the flags)` : ""}. RSS of a \`node\` importing fastmcp and one more dependency, minus fastmcp alone: ${deps}.`,
   ].join("\n");
@@ -180,20 +219,58 @@ function memory(r: BenchResults): string {
 function container(r: BenchResults): string {
   const c = r.container;
   if (!c.measured) return ["## 6. Image size and container cold start", "", c.reason].join("\n");
-  const rows = [["image size", `${c.imageMiB} MiB`], ["above the base image (node:24-slim)", `${c.aboveBaseMiB} MiB`], ["`podman run` → /health 200", c.toHealthyMs === undefined ? "—" : `${c.toHealthyMs} ms (probed every 100 ms with curl, so up to ~150 ms coarse)`]];
-  return ["## 6. Image size and container cold start", "", "Measured with ../shared/tools/container-check (podman, local stand-in for node:24-slim).", "", table(["what", "value"], rows)].join("\n");
+  const rows = [
+    ["image size", `${c.imageMiB} MiB`],
+    ["above the base image (node:24-slim)", `${c.aboveBaseMiB} MiB`],
+    ["`podman run` → /health 200", c.toHealthyMs === undefined ? "—" : `${c.toHealthyMs} ms (probed every 100 ms with curl, so up to ~150 ms coarse)`],
+  ];
+  return [
+    "## 6. Image size and container cold start",
+    "",
+    "Measured with ../shared/tools/container-check (podman, local stand-in for node:24-slim).",
+    "",
+    table(["what", "value"], rows),
+  ].join("\n");
 }
 
 function models(r: BenchResults): string {
   const o = r.ollama;
-  if (!o.reachable) return ["## 7. Models on a real Ollama", "", o.reason, "", "Run with `OLLAMA_BASE_URL=http://host:11434 pnpm bench` where Ollama runs (BENCH_MODELS=a,b limits the models)."].join("\n");
-  const rows = o.models.map((m) => [m.model, m.loadMs ?? "—", m.direct.firstTokenMs, m.gateway.firstTokenMs, m.direct.tokensPerSecond, m.gateway.tokensPerSecond, m.direct.totalMs, m.gateway.totalMs]);
+  if (!o.reachable)
+    return [
+      "## 7. Models on a real Ollama",
+      "",
+      o.reason,
+      "",
+      "Run with `OLLAMA_BASE_URL=http://host:11434 pnpm bench` where Ollama runs (BENCH_MODELS=a,b limits the models).",
+    ].join("\n");
+  const rows = o.models.map((m) => [
+    m.model,
+    m.loadMs ?? "—",
+    m.direct.firstTokenMs,
+    m.gateway.firstTokenMs,
+    m.direct.tokensPerSecond,
+    m.gateway.tokensPerSecond,
+    m.direct.totalMs,
+    m.gateway.totalMs,
+  ]);
   return [
     "## 7. Models on a real Ollama",
     "",
     `Ollama ${o.version} at ${o.baseUrl}. Load time: Ollama's load_duration after an unload; then alternating direct (/api/chat, the request the gateway sends) and gateway (ask_llm over /mcp) calls, max_tokens 64 (num_predict), temperature 0; medians. First token counts reasoning tokens too.`,
     "",
-    table(["model", "load (ms)", "first token direct (ms)", "first token gateway (ms)", "tokens/s direct", "tokens/s gateway", "total direct (ms)", "total gateway (ms)"], rows),
+    table(
+      [
+        "model",
+        "load (ms)",
+        "first token direct (ms)",
+        "first token gateway (ms)",
+        "tokens/s direct",
+        "tokens/s gateway",
+        "total direct (ms)",
+        "total gateway (ms)",
+      ],
+      rows,
+    ),
   ].join("\n");
 }
 
@@ -204,15 +281,31 @@ function cloudClient(r: BenchResults): string {
     "",
     `Measured in the bench process, not through the gateway: ${p.calls} streamed chat completions (10 tokens, no delay) each way, alternating in rounds, against the stand-in's OpenAI-style /v1/chat/completions route (which exists for this section only): through the openai SDK over undici's fetch with a keep-alive Agent, the way the gateway calls OpenAI-compatible cloud providers, and through undici.request on the same Agent with a 20-line SSE parser. Ollama is not called this way.`,
     "",
-    table(["client", "p50 per call (ms)", "CPU per call (ms)"], [
-      ["openai SDK (undici fetch)", p.sdk.p50Ms, p.sdk.cpuPerCallMs],
-      ["undici.request + SSE parser", p.plain.p50Ms, p.plain.cpuPerCallMs],
-    ]),
+    table(
+      ["client", "p50 per call (ms)", "CPU per call (ms)"],
+      [
+        ["openai SDK (undici fetch)", p.sdk.p50Ms, p.sdk.cpuPerCallMs],
+        ["undici.request + SSE parser", p.plain.p50Ms, p.plain.cpuPerCallMs],
+      ],
+    ),
   ].join("\n");
 }
 
 /** The whole of BENCHMARKS.md: this run's sections, then `kept` (sections other commands wrote there) as they were. */
 export function renderReport(r: BenchResults, kept: string[] = []): string {
-  const parts = [header(r), summary(r), reproduce(r), overhead(r), streaming(r), initializeSection(r), coldStartSection(r), memory(r), container(r), models(r), cloudClient(r), ...kept];
+  const parts = [
+    header(r),
+    summary(r),
+    reproduce(r),
+    overhead(r),
+    streaming(r),
+    initializeSection(r),
+    coldStartSection(r),
+    memory(r),
+    container(r),
+    models(r),
+    cloudClient(r),
+    ...kept,
+  ];
   return `${parts.filter(Boolean).join("\n\n")}\n`;
 }

@@ -8,7 +8,7 @@ import { runInitialize } from "./initialize.js";
 import { runLongAnswers } from "./longAnswer.js";
 import { runMemory } from "./memory.js";
 import { runOllama } from "./ollama.js";
-import { runLevel, type Level, type LevelResult } from "./overhead.js";
+import { type Level, type LevelResult, runLevel } from "./overhead.js";
 import { gatewayEnv, IMAGE_NODE_ARGS, ROOT, serverEntry, startGateway, startPassThrough, startStandIn } from "./procs.js";
 import { runProviderClient } from "./providerClient.js";
 import { renderReport } from "./report.js";
@@ -28,8 +28,26 @@ const quick = args.has("--quick");
 const STAND_IN: StandInOptions = { firstTokenMs: 20, tokens: 10, tokenMs: 1 };
 
 const plan = quick
-  ? { levels: [lv(1, 2, 30), lv(16, 2, 64), lv(64, 2, 256)], long: [250, 1000], init: 50, cold: 3, churn: 2000, baselines: 1, withoutFlags: false, provider: [2, 100] }
-  : { levels: [lv(1, 5, 60), lv(16, 5, 160), lv(64, 5, 640)], long: [250, 1000, 4000], init: 200, cold: 9, churn: 10_000, baselines: 3, withoutFlags: true, provider: [6, 200] };
+  ? {
+      levels: [lv(1, 2, 30), lv(16, 2, 64), lv(64, 2, 256)],
+      long: [250, 1000],
+      init: 50,
+      cold: 3,
+      churn: 2000,
+      baselines: 1,
+      withoutFlags: false,
+      provider: [2, 100],
+    }
+  : {
+      levels: [lv(1, 5, 60), lv(16, 5, 160), lv(64, 5, 640)],
+      long: [250, 1000, 4000],
+      init: 200,
+      cold: 9,
+      churn: 10_000,
+      baselines: 3,
+      withoutFlags: true,
+      provider: [6, 200],
+    };
 
 function lv(concurrency: number, rounds: number, perRound: number): Level {
   return { concurrency, rounds, perRound };
@@ -76,7 +94,14 @@ async function gatewaySections(providerUrl: string, providerPid: number) {
   try {
     const proxy = await startPassThrough(providerUrl);
     started.push(proxy);
-    const target: Target = { gateway: gateway.url, provider: providerUrl, model: benchModel(STAND_IN), gatewayPid: gateway.pid, providerPid, proxy: { url: proxy.url, pid: proxy.pid } };
+    const target: Target = {
+      gateway: gateway.url,
+      provider: providerUrl,
+      model: benchModel(STAND_IN),
+      gatewayPid: gateway.pid,
+      providerPid,
+      proxy: { url: proxy.url, pid: proxy.pid },
+    };
     const paths: Path[] = ["direct", "proxy", "mcp", "sse"];
     log(`gateway overhead (${paths.join(", ")}; concurrency 1, 16, 64)...`);
     const overhead = await levels(plan.levels, paths, target, "");
@@ -118,8 +143,23 @@ async function main(): Promise<void> {
     const { PATH: _p, HOME: _h, ...env } = gatewayEnv({});
     const results: BenchResults = {
       machine: machine(loadAtStart),
-      settings: { standIn: STAND_IN, gatewayEntry: serverEntry().kind, imageNodeArgs: [...IMAGE_NODE_ARGS], gatewayEnv: env as Record<string, string>, quick, durationSeconds: Math.round((performance.now() - started) / 1000) },
-      overhead, providerClient, longAnswers, initialize, coldStart, memory, memoryWithoutFlags, container, ollama,
+      settings: {
+        standIn: STAND_IN,
+        gatewayEntry: serverEntry().kind,
+        imageNodeArgs: [...IMAGE_NODE_ARGS],
+        gatewayEnv: env as Record<string, string>,
+        quick,
+        durationSeconds: Math.round((performance.now() - started) / 1000),
+      },
+      overhead,
+      providerClient,
+      longAnswers,
+      initialize,
+      coldStart,
+      memory,
+      memoryWithoutFlags,
+      container,
+      ollama,
     };
     writeFileSync(`${ROOT}BENCHMARKS.json`, `${JSON.stringify(results, null, 2)}\n`);
     const previous = existsSync(`${ROOT}BENCHMARKS.md`) ? readFileSync(`${ROOT}BENCHMARKS.md`, "utf8") : "";

@@ -5,11 +5,11 @@ import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { ensureVectorExtension, ensureVectorIndex, type Space } from "../src/state/documentIndex.js";
+import { type SearchMode, searchChunks } from "../src/state/documentSearch.js";
 import { DocumentStore, SHARED } from "../src/state/documents.js";
-import { searchChunks, type SearchMode } from "../src/state/documentSearch.js";
 import { StateStore } from "../src/state/store.js";
 import { freePort } from "../test/support/ports.js";
-import { CHUNKS_PER_DOCUMENT, corpus, type Corpus } from "./searchCorpus.js";
+import { CHUNKS_PER_DOCUMENT, type Corpus, corpus } from "./searchCorpus.js";
 import { writeBenchSection } from "./sections.js";
 import { log, mib, percentile, round } from "./stats.js";
 
@@ -54,7 +54,11 @@ async function load(docs: DocumentStore, space: Space, data: Corpus, from: numbe
     const chunks = Array.from({ length: Math.min(CHUNKS_PER_DOCUMENT, to - first) }, (_, i) => data.chunk(first + i));
     const number = first / CHUNKS_PER_DOCUMENT;
     const content = chunks.map((c) => c.body).join("\n\n");
-    await docs.replace({ owner: SHARED, source: `/bench/doc${number}.md`, section: `s${number % 10}`, title: `Document ${number}`, content, contentHash: String(number) }, chunks, space);
+    await docs.replace(
+      { owner: SHARED, source: `/bench/doc${number}.md`, section: `s${number % 10}`, title: `Document ${number}`, content, contentHash: String(number) },
+      chunks,
+      space,
+    );
     if (number % 500 === 0) log(`  ${first + chunks.length} chunks written`);
   }
   return (to - from) / ((performance.now() - started) / 1000);
@@ -99,7 +103,10 @@ async function overTheWire(dataDir: string, data: Corpus): Promise<number[]> {
 }
 
 function du(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true, recursive: true }).reduce((sum, entry) => sum + (entry.isFile() ? statSync(join(entry.parentPath, entry.name)).size : 0), 0);
+  return readdirSync(dir, { withFileTypes: true, recursive: true }).reduce(
+    (sum, entry) => sum + (entry.isFile() ? statSync(join(entry.parentPath, entry.name)).size : 0),
+    0,
+  );
 }
 
 async function runSize(chunks: number): Promise<SizeResult> {
@@ -132,7 +139,17 @@ async function runSize(chunks: number): Promise<SizeResult> {
     await store.close();
     log("searching over the wire (pglite-socket, pg driver)...");
     const wire = latency(await overTheWire(dataDir, data));
-    return { chunks, writeChunksPerSecond: Math.round(writeChunksPerSecond), indexBuildSeconds: round(indexBuildSeconds, 1), addChunksPerSecond: Math.round(addChunksPerSecond), embedded, wire, onTopic: round(onTopic, 3), rssMiB: { afterLoad, afterSearch }, diskMiB: mib(du(dataDir)) };
+    return {
+      chunks,
+      writeChunksPerSecond: Math.round(writeChunksPerSecond),
+      indexBuildSeconds: round(indexBuildSeconds, 1),
+      addChunksPerSecond: Math.round(addChunksPerSecond),
+      embedded,
+      wire,
+      onTopic: round(onTopic, 3),
+      rssMiB: { afterLoad, afterSearch },
+      diskMiB: mib(du(dataDir)),
+    };
   } finally {
     await store.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -149,7 +166,20 @@ function section(results: SizeResult[], seconds: number): string {
     "",
     "Target: search p95 under 50 ms at 100,000 chunks.",
     "",
-    row(["chunks", "write (chunks/s, no index)", "HNSW build", "add with index (chunks/s)", "hybrid p50 / p95", "vector p50 / p95", "keyword p50 / p95", "over the wire p50 / p95", "top 5 on topic", "RSS after load / search", "on disk", "target"]),
+    row([
+      "chunks",
+      "write (chunks/s, no index)",
+      "HNSW build",
+      "add with index (chunks/s)",
+      "hybrid p50 / p95",
+      "vector p50 / p95",
+      "keyword p50 / p95",
+      "over the wire p50 / p95",
+      "top 5 on topic",
+      "RSS after load / search",
+      "on disk",
+      "target",
+    ]),
     row(Array(12).fill("---")),
     ...results.map((r) =>
       row([

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { postgresBin, startPostgres } from "../dev/postgres.js";
 import { ConversationStore } from "../src/state/conversations.js";
 import { StateStore } from "../src/state/store.js";
-import { log, median, mib, round, summarize, type Summary } from "./stats.js";
+import { log, median, mib, round, type Summary, summarize } from "./stats.js";
 
 /**
  * `pnpm bench:state`: the state store's own costs. The embedded store's start-up (a brand-new
@@ -30,7 +30,8 @@ function startOnce(dir: string): StartUp {
 async function roundTrips(store: StateStore, count: number): Promise<Summary> {
   const conversations = new ConversationStore(store, limits);
   let conversation = await conversations.record(conversations.start("bench"), { role: "user", content: "first" }, { role: "assistant", content: "ok" });
-  for (let i = 0; i < 20; i++) conversation = await conversations.record(conversation, { role: "user", content: `warm ${i}` }, { role: "assistant", content: "ok" });
+  for (let i = 0; i < 20; i++)
+    conversation = await conversations.record(conversation, { role: "user", content: `warm ${i}` }, { role: "assistant", content: "ok" });
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     const started = performance.now();
@@ -68,7 +69,8 @@ async function main(): Promise<void> {
     await store.close();
     await server.stop();
   }
-  const row = (name: string, s: Summary | undefined) => (s ? `| ${name} | ${s.n} | ${s.p50} | ${s.p95} | ${s.p99} |` : `| ${name} | — | not measured: no PostgreSQL installed | | |`);
+  const row = (name: string, s: Summary | undefined) =>
+    s ? `| ${name} | ${s.n} | ${s.p50} | ${s.p95} | ${s.p99} |` : `| ${name} | — | not measured: no PostgreSQL installed | | |`;
   const section = [
     BEGIN,
     "## The state store (`pnpm bench:state`)",

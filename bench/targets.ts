@@ -1,6 +1,6 @@
+import { SETTLE_MS } from "./memory.js";
 import type { LevelResult } from "./overhead.js";
 import type { BenchResults, Verdict } from "./results.js";
-import { SETTLE_MS } from "./memory.js";
 import { mib } from "./stats.js";
 
 const level = (levels: LevelResult[], c: number) => levels.find((l) => l.concurrency === c);
@@ -40,9 +40,27 @@ function startVerdicts(r: BenchResults): Verdict[] {
   const { stateful, stateless } = r.initialize;
   const cold = r.coldStart.toHealthyMs;
   return [
-    { id: "init-stateful", what: "initialize, stateful, p50", target: "≤ 20 ms", measured: `${stateful.p50} ms (p95 ${stateful.p95} ms)`, pass: stateful.p50 <= 20 },
-    { id: "init-stateless", what: "initialize, stateless, p50", target: "≤ 20 ms", measured: `${stateless.p50} ms (p95 ${stateless.p95} ms)`, pass: stateless.p50 <= 20 },
-    { id: "cold-start", what: "Process start to first 200 from /health, p50 (code cache as in the image)", target: "≤ 500 ms", measured: `${Math.round(cold.p50)} ms (${Math.round(r.coldStart.toHealthyNoCacheMs.p50)} ms without)`, pass: cold.p50 <= 500 },
+    {
+      id: "init-stateful",
+      what: "initialize, stateful, p50",
+      target: "≤ 20 ms",
+      measured: `${stateful.p50} ms (p95 ${stateful.p95} ms)`,
+      pass: stateful.p50 <= 20,
+    },
+    {
+      id: "init-stateless",
+      what: "initialize, stateless, p50",
+      target: "≤ 20 ms",
+      measured: `${stateless.p50} ms (p95 ${stateless.p95} ms)`,
+      pass: stateless.p50 <= 20,
+    },
+    {
+      id: "cold-start",
+      what: "Process start to first 200 from /health, p50 (code cache as in the image)",
+      target: "≤ 500 ms",
+      measured: `${Math.round(cold.p50)} ms (${Math.round(r.coldStart.toHealthyNoCacheMs.p50)} ms without)`,
+      pass: cold.p50 <= 500,
+    },
   ];
 }
 

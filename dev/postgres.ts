@@ -25,7 +25,10 @@ export async function startPostgres(): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), "mcp-lab-pg-"));
   chmodSync(dir, 0o777);
   const data = join(dir, "data");
-  const asOwner = process.getuid?.() === 0 ? (command: string, args: string[]) => ["runuser", ["-u", "postgres", "--", command, ...args]] as const : (command: string, args: string[]) => [command, args] as const;
+  const asOwner =
+    process.getuid?.() === 0
+      ? (command: string, args: string[]) => ["runuser", ["-u", "postgres", "--", command, ...args]] as const
+      : (command: string, args: string[]) => [command, args] as const;
   const run = (command: string, args: string[]) => {
     const [file, argv] = asOwner(join(bin, command), args);
     const result = spawnSync(file, [...argv], { encoding: "utf8" });

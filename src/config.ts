@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { envSchema, list, SECRET_VARIABLES, type Env } from "./env.js";
+import { type Env, envSchema, list, SECRET_VARIABLES } from "./env.js";
 
 /** Thrown when the environment does not describe a valid configuration. */
 export class ConfigError extends Error {
@@ -100,15 +100,24 @@ function connectorProblems(e: Env, transport: Config["transport"]): string[] {
   if (password === undefined || transport !== "http") return [];
   const problems: string[] = [];
   if (!e.PUBLIC_URL) {
-    problems.push("CONNECTOR_OWNER_PASSWORD turns on the connector door (/connector/mcp), which needs PUBLIC_URL: set it to the address clients reach this server at, e.g. PUBLIC_URL=https://mcp-lab.fly.dev");
+    problems.push(
+      "CONNECTOR_OWNER_PASSWORD turns on the connector door (/connector/mcp), which needs PUBLIC_URL: set it to the address clients reach this server at, e.g. PUBLIC_URL=https://mcp-lab.fly.dev",
+    );
   } else {
     const url = new URL(e.PUBLIC_URL);
-    if (url.protocol !== "https:" && !isLoopbackHost(url.hostname)) problems.push(`PUBLIC_URL="${e.PUBLIC_URL}" must be an https:// address for the connector door (OAuth needs TLS); only a loopback address may use http://`);
+    if (url.protocol !== "https:" && !isLoopbackHost(url.hostname))
+      problems.push(
+        `PUBLIC_URL="${e.PUBLIC_URL}" must be an https:// address for the connector door (OAuth needs TLS); only a loopback address may use http://`,
+      );
   }
   if (password.length < MIN_PASSWORD_LENGTH || new Set(password).size < MIN_DISTINCT_CHARACTERS) {
-    problems.push(`CONNECTOR_OWNER_PASSWORD=(hidden) is too weak: use at least ${MIN_PASSWORD_LENGTH} characters with at least ${MIN_DISTINCT_CHARACTERS} different ones, e.g. from \`openssl rand -base64 24\``);
+    problems.push(
+      `CONNECTOR_OWNER_PASSWORD=(hidden) is too weak: use at least ${MIN_PASSWORD_LENGTH} characters with at least ${MIN_DISTINCT_CHARACTERS} different ones, e.g. from \`openssl rand -base64 24\``,
+    );
   } else if (list(e.MCP_AUTH_TOKEN).includes(password) || e.METRICS_TOKEN === password) {
-    problems.push("CONNECTOR_OWNER_PASSWORD=(hidden) must differ from MCP_AUTH_TOKEN and METRICS_TOKEN: give the connector its own secret, e.g. from `openssl rand -base64 24`");
+    problems.push(
+      "CONNECTOR_OWNER_PASSWORD=(hidden) must differ from MCP_AUTH_TOKEN and METRICS_TOKEN: give the connector its own secret, e.g. from `openssl rand -base64 24`",
+    );
   }
   return problems;
 }
@@ -136,6 +145,7 @@ function aliasRule(rule: string): { pattern: string; model: string } {
 }
 
 function toConfig(e: Env, transport: Config["transport"]): Config {
+  const local = transport === "stdio" || isLoopbackHost(e.HOST);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -146,6 +156,31 @@ function toConfig(e: Env, transport: Config["transport"]): Config {
     defaultModel: e.LLM_MODEL,
     logLevel: e.LOG_LEVEL,
     modelsCacheTtlMs: e.MODELS_CACHE_TTL_MS,
+    ...toLlmLimits(e),
+    pull: { enabled: e.PULL_ENABLED ?? local, allowed: list(e.PULL_ALLOWED) },
+    fallbackModels: list(e.FALLBACK_MODELS),
+    localOnly: e.LOCAL_ONLY,
+    warmModels: list(e.WARM_MODELS),
+    api: { aliases: list(e.MODEL_ALIASES).map(aliasRule), usageRetentionDays: e.USAGE_RETENTION_DAYS },
+    maxOutputChars: e.MAX_OUTPUT_CHARS,
+    progressIntervalMs: e.PROGRESS_INTERVAL_MS,
+    ...toStateParts(e),
+    connector:
+      e.CONNECTOR_OWNER_PASSWORD && e.PUBLIC_URL && transport === "http" ? { publicUrl: e.PUBLIC_URL, ownerPassword: e.CONNECTOR_OWNER_PASSWORD } : undefined,
+    docs: {
+      embedModel: e.EMBED_MODEL,
+      embedDimensions: e.EMBED_DIMENSIONS,
+      maxDocumentBytes: e.DOCS_MAX_DOCUMENT_BYTES,
+      maxBytesPerOwner: e.DOCS_MAX_BYTES_PER_TOKEN,
+      addEnabled: e.ADD_DOCUMENT_ENABLED ?? local,
+    },
+    security: toSecurity(e),
+  };
+}
+
+/** Deadlines, retries, concurrency and clamps of the model calls. */
+function toLlmLimits(e: Env): Pick<Config, "timeouts" | "retries" | "concurrency" | "caps"> {
+  return {
     timeouts: {
       connectMs: e.LLM_CONNECT_TIMEOUT_MS,
       firstTokenMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
@@ -156,16 +191,27 @@ function toConfig(e: Env, transport: Config["transport"]): Config {
       shutdownMs: e.SHUTDOWN_TIMEOUT_MS,
     },
     retries: { max: e.LLM_MAX_RETRIES, baseDelayMs: e.LLM_RETRY_BASE_DELAY_MS },
-    concurrency: { ollama: e.OLLAMA_CONCURRENCY, openai: e.OPENAI_CONCURRENCY, queueMax: e.LLM_QUEUE_MAX, queueMaxPerOwner: e.LLM_QUEUE_MAX_PER_TOKEN, queueTimeoutMs: e.LLM_QUEUE_TIMEOUT_MS },
+    concurrency: {
+      ollama: e.OLLAMA_CONCURRENCY,
+      openai: e.OPENAI_CONCURRENCY,
+      queueMax: e.LLM_QUEUE_MAX,
+      queueMaxPerOwner: e.LLM_QUEUE_MAX_PER_TOKEN,
+      queueTimeoutMs: e.LLM_QUEUE_TIMEOUT_MS,
+    },
     caps: { maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS, maxNumCtx: e.OLLAMA_MAX_NUM_CTX, maxKeepAliveMs: e.OLLAMA_MAX_KEEP_ALIVE_MS },
-    pull: { enabled: e.PULL_ENABLED ?? (transport === "stdio" || isLoopbackHost(e.HOST)), allowed: list(e.PULL_ALLOWED) },
-    fallbackModels: list(e.FALLBACK_MODELS),
-    localOnly: e.LOCAL_ONLY,
-    warmModels: list(e.WARM_MODELS),
-    api: { aliases: list(e.MODEL_ALIASES).map(aliasRule), usageRetentionDays: e.USAGE_RETENTION_DAYS },
-    maxOutputChars: e.MAX_OUTPUT_CHARS,
-    progressIntervalMs: e.PROGRESS_INTERVAL_MS,
-    conversations: { ttlMs: e.CONVERSATION_TTL_MS, maxTurns: e.CONVERSATION_MAX_TURNS, maxBytes: e.CONVERSATION_MAX_BYTES, maxBytesPerOwner: Math.min(e.CONVERSATION_MAX_BYTES_PER_TOKEN, e.CONVERSATION_MAX_BYTES) },
+  };
+}
+
+/** The store and what is kept in it: conversations and jobs. */
+function toStateParts(e: Env): Pick<Config, "state" | "conversations" | "jobs"> {
+  return {
+    state: { dataDir: resolve(e.DATA_DIR), databaseUrl: e.DATABASE_URL },
+    conversations: {
+      ttlMs: e.CONVERSATION_TTL_MS,
+      maxTurns: e.CONVERSATION_MAX_TURNS,
+      maxBytes: e.CONVERSATION_MAX_BYTES,
+      maxBytesPerOwner: Math.min(e.CONVERSATION_MAX_BYTES_PER_TOKEN, e.CONVERSATION_MAX_BYTES),
+    },
     jobs: {
       asyncAfterMs: e.ASYNC_AFTER_MS,
       ttlMs: e.JOB_TTL_MS,
@@ -174,34 +220,28 @@ function toConfig(e: Env, transport: Config["transport"]): Config {
       maxPerOwner: e.JOB_MAX_PER_TOKEN,
       maxTotal: e.JOB_MAX_TOTAL,
     },
-    state: { dataDir: resolve(e.DATA_DIR), databaseUrl: e.DATABASE_URL },
-    connector: e.CONNECTOR_OWNER_PASSWORD && e.PUBLIC_URL && transport === "http" ? { publicUrl: e.PUBLIC_URL, ownerPassword: e.CONNECTOR_OWNER_PASSWORD } : undefined,
-    docs: {
-      embedModel: e.EMBED_MODEL,
-      embedDimensions: e.EMBED_DIMENSIONS,
-      maxDocumentBytes: e.DOCS_MAX_DOCUMENT_BYTES,
-      maxBytesPerOwner: e.DOCS_MAX_BYTES_PER_TOKEN,
-      addEnabled: e.ADD_DOCUMENT_ENABLED ?? (transport === "stdio" || isLoopbackHost(e.HOST)),
-    },
-    security: {
-      authTokens: list(e.MCP_AUTH_TOKEN),
-      allowUnauthenticated: e.MCP_ALLOW_UNAUTHENTICATED,
-      metricsToken: e.METRICS_TOKEN || undefined,
-      // The public address is one of the server's own names.
-      allowedHosts: [...list(e.ALLOWED_HOSTS), ...(e.PUBLIC_URL ? [new URL(e.PUBLIC_URL).hostname] : [])].map((host) => host.toLowerCase()),
-      allowedOrigins: list(e.ALLOWED_ORIGINS).map((origin) => origin.toLowerCase().replace(/\/+$/, "")),
-      maxBodyBytes: e.MAX_BODY_BYTES,
-      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
-      maxPromptChars: e.MAX_PROMPT_CHARS,
-      maxSessions: e.MAX_SESSIONS,
-      maxSessionsPerToken: e.MAX_SESSIONS_PER_TOKEN,
-      maxSessionsPerAddress: e.MAX_SESSIONS_PER_ADDRESS,
-      sessionIdleTimeoutMs: e.SESSION_IDLE_TIMEOUT_MS,
-      authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
-      clientIpHeader: e.CLIENT_IP_HEADER || undefined,
-      loopbackNamesAllowed: isLoopbackHost(e.HOST),
-      maxConnections: e.MAX_CONNECTIONS,
-      readyCacheMs: e.READY_CACHE_MS,
-    },
+  };
+}
+
+function toSecurity(e: Env): Config["security"] {
+  return {
+    authTokens: list(e.MCP_AUTH_TOKEN),
+    allowUnauthenticated: e.MCP_ALLOW_UNAUTHENTICATED,
+    metricsToken: e.METRICS_TOKEN || undefined,
+    // The public address is one of the server's own names.
+    allowedHosts: [...list(e.ALLOWED_HOSTS), ...(e.PUBLIC_URL ? [new URL(e.PUBLIC_URL).hostname] : [])].map((host) => host.toLowerCase()),
+    allowedOrigins: list(e.ALLOWED_ORIGINS).map((origin) => origin.toLowerCase().replace(/\/+$/, "")),
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    maxPromptChars: e.MAX_PROMPT_CHARS,
+    maxSessions: e.MAX_SESSIONS,
+    maxSessionsPerToken: e.MAX_SESSIONS_PER_TOKEN,
+    maxSessionsPerAddress: e.MAX_SESSIONS_PER_ADDRESS,
+    sessionIdleTimeoutMs: e.SESSION_IDLE_TIMEOUT_MS,
+    authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+    clientIpHeader: e.CLIENT_IP_HEADER || undefined,
+    loopbackNamesAllowed: isLoopbackHost(e.HOST),
+    maxConnections: e.MAX_CONNECTIONS,
+    readyCacheMs: e.READY_CACHE_MS,
   };
 }

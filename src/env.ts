@@ -87,7 +87,10 @@ export const envSchema = z.object({
   MODEL_ALIASES: z
     .string()
     .trim()
-    .refine((value) => list(value).every((rule) => /^[^=\s]{1,256}=[^=\s]{1,256}$/.test(rule)), "comma-separated pattern=model rules, e.g. claude-*-haiku*=qwen3:4b,claude-*=qwen3-coder:30b")
+    .refine(
+      (value) => list(value).every((rule) => /^[^=\s]{1,256}=[^=\s]{1,256}$/.test(rule)),
+      "comma-separated pattern=model rules, e.g. claude-*-haiku*=qwen3:4b,claude-*=qwen3-coder:30b",
+    )
     .default(""),
   USAGE_RETENTION_DAYS: integer(1, 36_500, 400),
   MAX_OUTPUT_CHARS: integer(200, 1_000_000, 40_000),
@@ -106,10 +109,17 @@ export const envSchema = z.object({
   MCP_AUTH_TOKEN: z
     .string()
     .trim()
-    .refine((value) => list(value).every((token) => token.length >= 16 && !/\s/.test(token)), "comma-separated tokens of at least 16 characters each, e.g. from `openssl rand -hex 32`")
+    .refine(
+      (value) => list(value).every((token) => token.length >= 16 && !/\s/.test(token)),
+      "comma-separated tokens of at least 16 characters each, e.g. from `openssl rand -hex 32`",
+    )
     .default(""),
   MCP_ALLOW_UNAUTHENTICATED: boolean(false),
-  METRICS_TOKEN: z.string().trim().refine((value) => value === "" || value.length >= 16, "a token of at least 16 characters").default(""),
+  METRICS_TOKEN: z
+    .string()
+    .trim()
+    .refine((value) => value === "" || value.length >= 16, "a token of at least 16 characters")
+    .default(""),
   ALLOWED_HOSTS: z.string().trim().default(""),
   ALLOWED_ORIGINS: z.string().trim().default(""),
   MAX_BODY_BYTES: integer(1_024, 100_000_000, 1_048_576),
@@ -129,7 +139,11 @@ export const envSchema = z.object({
   MAX_CONNECTIONS: integer(16, 1_000_000, 1_024),
   READY_CACHE_MS: integer(0, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 60_000, 7_000),
-  DATA_DIR: z.string().trim().min(1).default(join(homedir(), ".local", "share", "mcp-lab")),
+  DATA_DIR: z
+    .string()
+    .trim()
+    .min(1)
+    .default(join(homedir(), ".local", "share", "mcp-lab")),
   DATABASE_URL: z
     .string()
     .trim()
@@ -149,7 +163,9 @@ export const envSchema = z.object({
     .refine((value) => {
       try {
         const url = new URL(value);
-        return ["http:", "https:"].includes(url.protocol) && url.pathname.replace(/\/+$/, "") === "" && !url.search && !url.hash && !url.username && !url.password;
+        return (
+          ["http:", "https:"].includes(url.protocol) && url.pathname.replace(/\/+$/, "") === "" && !url.search && !url.hash && !url.username && !url.password
+        );
       } catch {
         return false;
       }
@@ -158,7 +174,12 @@ export const envSchema = z.object({
     .optional(),
   /** Turns on the connector door (/connector/mcp, OAuth); the owner types it to approve a client. */
   CONNECTOR_OWNER_PASSWORD: optionalText,
-  EMBED_MODEL: z.string().trim().min(1, "an Ollama embedding model, e.g. embeddinggemma or nomic-embed-text").regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, "an Ollama model name, e.g. embeddinggemma").default("embeddinggemma"),
+  EMBED_MODEL: z
+    .string()
+    .trim()
+    .min(1, "an Ollama embedding model, e.g. embeddinggemma or nomic-embed-text")
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, "an Ollama model name, e.g. embeddinggemma")
+    .default("embeddinggemma"),
   EMBED_DIMENSIONS: integer(0, 2_000, 0),
   DOCS_MAX_DOCUMENT_BYTES: integer(1_024, 104_857_600, 2_097_152),
   DOCS_MAX_BYTES_PER_TOKEN: integer(1_024, 17_179_869_184, 16_777_216),

@@ -3,7 +3,7 @@ import "./nodeCheck.js";
 import dotenv from "dotenv";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
-import { startServer, type RunningServer } from "./main.js";
+import { type RunningServer, startServer } from "./main.js";
 import { keepMemoryReducerWorking } from "./memoryReducer.js";
 
 dotenv.config({ quiet: true });

@@ -1,18 +1,9 @@
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 import { redactDeep } from "./secrets.js";
 
 export type { Logger };
 
-const REDACTED_PATHS = [
-  "apiKey",
-  "token",
-  "authorization",
-  "*.apiKey",
-  "*.token",
-  "*.authorization",
-  "headers.authorization",
-  "req.headers.authorization",
-];
+const REDACTED_PATHS = ["apiKey", "token", "authorization", "*.apiKey", "*.token", "*.authorization", "headers.authorization", "req.headers.authorization"];
 
 /**
  * JSON logs on stderr only: stdout belongs to JSON-RPC in stdio mode.

@@ -1,15 +1,15 @@
-import type { FastMCP } from "fastmcp";
 import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
-import { type Config, ConfigError } from "./config.js";
+import type { FastMCP } from "fastmcp";
 import { createApi, ModelAliases } from "./api/index.js";
+import { type Config, ConfigError } from "./config.js";
 import { createFrontDoor, type DoorState } from "./http/frontDoor.js";
 import { ReadinessProbe, readyReport } from "./http/probes.js";
 import type { SessionHandle } from "./http/sessions.js";
 import { requestScope } from "./lifecycle.js";
 import type { Logger } from "./logger.js";
 import { createMcpServer } from "./mcp/server.js";
-import { startHttpTransports, type HttpListener } from "./mcp/startHttp.js";
+import { type HttpListener, startHttpTransports } from "./mcp/startHttp.js";
 import { createServices, type Seams, type Services } from "./services/services.js";
 import { warmModels } from "./services/warmup.js";
 import { createResources, createTools } from "./tools/index.js";
@@ -27,7 +27,11 @@ export async function startServer(config: Config, logger: Logger, seams: Seams =
   if (!config.state.databaseUrl) await ensureWritable(config.state.dataDir);
   const services = createServices(config, logger, seams);
   const { metrics, inFlight, stopping, sessions } = services;
-  const mcp = createMcpServer(createTools(config, services), { logger, metrics, inFlight, stopping: stopping.signal, progressIntervalMs: config.progressIntervalMs }, createResources(config, services));
+  const mcp = createMcpServer(
+    createTools(config, services),
+    { logger, metrics, inFlight, stopping: stopping.signal, progressIntervalMs: config.progressIntervalMs },
+    createResources(config, services),
+  );
   const state: DoorState = { draining: false };
   const http = config.transport === "stdio" ? await startStdio(mcp, logger) : await startHttp(config, logger, services, mcp, state);
   const stopReaper = http ? sessions.startReaper() : () => undefined;
@@ -83,10 +87,22 @@ async function startHttp(config: Config, logger: Logger, services: Services, mcp
     port: config.port,
     stateless: config.stateless,
     sockets: { maxConnections: config.security.maxConnections, headersTimeoutMs: 20_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000 },
-    front: createFrontDoor({ config, metrics: services.metrics, sseStreams: services.sseStreams, sessions, readiness, state, connector: services.connector, api: apiOf(config, logger, services) }),
+    front: createFrontDoor({
+      config,
+      metrics: services.metrics,
+      sseStreams: services.sseStreams,
+      sessions,
+      readiness,
+      state,
+      connector: services.connector,
+      api: apiOf(config, logger, services),
+    }),
     onError: (error) => logger.error({ err: error }, "request failed in the front door"),
   });
-  logger.info({ host: config.host, port: listener.port, stateless: config.stateless }, "serving MCP on /mcp (streamable HTTP) and /sse (legacy SSE), and the OpenAI- and Anthropic-compatible API on /v1");
+  logger.info(
+    { host: config.host, port: listener.port, stateless: config.stateless },
+    "serving MCP on /mcp (streamable HTTP) and /sse (legacy SSE), and the OpenAI- and Anthropic-compatible API on /v1",
+  );
   if (services.connector) logger.info({ resource: services.connector.urls.resource }, "the connector door is on: OAuth clients connect at /connector/mcp");
   return listener;
 }
@@ -116,6 +132,8 @@ async function ensureWritable(dir: string): Promise<void> {
     await access(dir, constants.W_OK);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new ConfigError([`DATA_DIR="${dir}" is not a directory this user can write (${reason}): set DATA_DIR to one it can, or DATABASE_URL to a PostgreSQL server`]);
+    throw new ConfigError([
+      `DATA_DIR="${dir}" is not a directory this user can write (${reason}): set DATA_DIR to one it can, or DATABASE_URL to a PostgreSQL server`,
+    ]);
   }
 }

@@ -1,21 +1,42 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { JobTool } from "./state/jobs.js";
 
 const MAX_MODEL_LABELS = 64;
 
 /** What the connector door's authorization server did: a fixed set, so no caller grows the series. */
-export type ConnectorEvent = "registered" | "approved" | "denied" | "password_refused" | "token_issued" | "refreshed" | "token_refused" | "grant_revoked" | "access_refused";
+export type ConnectorEvent =
+  | "registered"
+  | "approved"
+  | "denied"
+  | "password_refused"
+  | "token_issued"
+  | "refreshed"
+  | "token_refused"
+  | "grant_revoked"
+  | "access_refused";
 export type JobEvent = "started" | "handed_off" | "completed" | "failed" | "cancelled" | "interrupted";
 
 export type CallSample = { tool: string; provider?: string; model?: string; outcome: string; seconds: number };
 
 /** One request to the OpenAI- or Anthropic-compatible endpoints; every label from a fixed set. */
-export type ApiSample = { route: string; provider?: string; model?: string; outcome: string; seconds: number; usage?: { inputTokens?: number; outputTokens?: number } };
+export type ApiSample = {
+  route: string;
+  provider?: string;
+  model?: string;
+  outcome: string;
+  seconds: number;
+  usage?: { inputTokens?: number; outputTokens?: number };
+};
 
 /** Prometheus metrics (prom-client), one registry per server so tests can run several. */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly toolCalls = new Counter({ name: "mcp_tool_calls_total", help: "Tool calls by tool, provider, model and outcome", labelNames: ["tool", "provider", "model", "outcome"], registers: [this.registry] });
+  private readonly toolCalls = new Counter({
+    name: "mcp_tool_calls_total",
+    help: "Tool calls by tool, provider, model and outcome",
+    labelNames: ["tool", "provider", "model", "outcome"],
+    registers: [this.registry],
+  });
   private readonly toolSeconds = new Histogram({
     name: "mcp_tool_call_duration_seconds",
     help: "Tool call latency",
@@ -30,9 +51,19 @@ export class Metrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });
-  private readonly providerErrors = new Counter({ name: "llm_provider_errors_total", help: "Failed provider calls by kind", labelNames: ["provider", "kind"], registers: [this.registry] });
+  private readonly providerErrors = new Counter({
+    name: "llm_provider_errors_total",
+    help: "Failed provider calls by kind",
+    labelNames: ["provider", "kind"],
+    registers: [this.registry],
+  });
   private readonly retries = new Counter({ name: "llm_retries_total", help: "Provider calls retried", labelNames: ["provider"], registers: [this.registry] });
-  private readonly tokens = new Counter({ name: "llm_tokens_total", help: "Tokens in (prompt) and out (completion)", labelNames: ["provider", "direction"], registers: [this.registry] });
+  private readonly tokens = new Counter({
+    name: "llm_tokens_total",
+    help: "Tokens in (prompt) and out (completion)",
+    labelNames: ["provider", "direction"],
+    registers: [this.registry],
+  });
   private readonly apiRequests = new Counter({
     name: "api_requests_total",
     help: "Requests to /v1/* (OpenAI- and Anthropic-compatible) by route, provider, model and outcome",
@@ -52,8 +83,18 @@ export class Metrics {
     labelNames: ["route", "provider", "model", "direction"],
     registers: [this.registry],
   });
-  private readonly httpRefusals = new Counter({ name: "http_refused_requests_total", help: "Requests refused before MCP, by status", labelNames: ["status"], registers: [this.registry] });
-  private readonly connectorEvents = new Counter({ name: "connector_events_total", help: "The connector door's OAuth events (registrations, approvals, tokens, refusals)", labelNames: ["event"], registers: [this.registry] });
+  private readonly httpRefusals = new Counter({
+    name: "http_refused_requests_total",
+    help: "Requests refused before MCP, by status",
+    labelNames: ["status"],
+    registers: [this.registry],
+  });
+  private readonly connectorEvents = new Counter({
+    name: "connector_events_total",
+    help: "The connector door's OAuth events (registrations, approvals, tokens, refusals)",
+    labelNames: ["event"],
+    registers: [this.registry],
+  });
   private readonly jobEvents = new Counter({
     name: "mcp_jobs_total",
     help: "Background jobs by tool and event: started (kept in the store), handed_off (still running after ASYNC_AFTER_MS), completed, failed, cancelled, interrupted",
@@ -118,7 +159,12 @@ export class Metrics {
   }
 
   toolCall(sample: CallSample): void {
-    this.toolCalls.inc({ tool: sample.tool, provider: sample.provider ?? "", model: sample.outcome === "ok" ? this.modelLabel(sample.model) : "", outcome: sample.outcome });
+    this.toolCalls.inc({
+      tool: sample.tool,
+      provider: sample.provider ?? "",
+      model: sample.outcome === "ok" ? this.modelLabel(sample.model) : "",
+      outcome: sample.outcome,
+    });
     this.toolSeconds.observe({ tool: sample.tool, outcome: sample.outcome }, sample.seconds);
   }
 

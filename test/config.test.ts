@@ -68,7 +68,13 @@ describe("loadConfig", () => {
 
 describe("document settings", () => {
   it("embed with embeddinggemma at its own length by default, and offer add_document only on loopback or stdio unless told", () => {
-    expect(loadConfig({}).docs).toEqual({ embedModel: "embeddinggemma", embedDimensions: 0, maxDocumentBytes: 2_097_152, maxBytesPerOwner: 16_777_216, addEnabled: true });
+    expect(loadConfig({}).docs).toEqual({
+      embedModel: "embeddinggemma",
+      embedDimensions: 0,
+      maxDocumentBytes: 2_097_152,
+      maxBytesPerOwner: 16_777_216,
+      addEnabled: true,
+    });
     expect(loadConfig({ HOST: "::", MCP_AUTH_TOKEN: "a".repeat(32) }).docs.addEnabled).toBe(false);
     expect(loadConfig({ HOST: "::", MCP_AUTH_TOKEN: "a".repeat(32) }, ["--stdio"]).docs.addEnabled).toBe(true);
     expect(loadConfig({ HOST: "::", MCP_AUTH_TOKEN: "a".repeat(32), ADD_DOCUMENT_ENABLED: "true" }).docs.addEnabled).toBe(true);

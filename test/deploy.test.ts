@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { validateGraph, RAILWAY_GRAPH_VERSION, type RailwayGraph, type ResourceNode } from "railway/iac";
+import { RAILWAY_GRAPH_VERSION, type RailwayGraph, type ResourceNode, validateGraph } from "railway/iac";
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
@@ -60,7 +60,9 @@ describe("docker-compose.yml", () => {
     expect(text(".dockerignore")).toMatch(/^deploy$/m);
     // The commands in the file's own header write the file with both required settings.
     for (const url of ["http://host.docker.internal:11434", "http://ollama:11434"]) {
-      expect(source).toContain(`printf 'MCP_AUTH_TOKEN=%s\\nOLLAMA_BASE_URL=${url}\\nALLOWED_HOSTS=localhost,127.0.0.1\\n' "$MCP_AUTH_TOKEN" > deploy/compose.env`);
+      expect(source).toContain(
+        `printf 'MCP_AUTH_TOKEN=%s\\nOLLAMA_BASE_URL=${url}\\nALLOWED_HOSTS=localhost,127.0.0.1\\n' "$MCP_AUTH_TOKEN" > deploy/compose.env`,
+      );
     }
   });
 });
@@ -70,7 +72,17 @@ describe("docker-compose.yml", () => {
  * files use: a nested map, `true` for a leaf. An array of tables is described by its element.
  */
 type Keys = { [key: string]: true | Keys };
-const CHECK: Keys = { grace_period: true, interval: true, timeout: true, method: true, path: true, protocol: true, tls_skip_verify: true, tls_server_name: true, headers: true };
+const CHECK: Keys = {
+  grace_period: true,
+  interval: true,
+  timeout: true,
+  method: true,
+  path: true,
+  protocol: true,
+  tls_skip_verify: true,
+  tls_server_name: true,
+  headers: true,
+};
 const HTTP_OPTIONS: Keys = { compress: true, response: true, h2_backend: true, idle_timeout: true, headers_read_timeout: true };
 const CONCURRENCY: Keys = { type: true, soft_limit: true, hard_limit: true };
 const FLY_KEYS: Keys = {
@@ -83,7 +95,17 @@ const FLY_KEYS: Keys = {
   build: { dockerfile: true, image: true, ignorefile: true, build_target: true, args: true },
   deploy: { strategy: true, release_command: true, max_unavailable: true, wait_timeout: true },
   env: true,
-  mounts: { source: true, destination: true, initial_size: true, snapshot_retention: true, scheduled_snapshots: true, auto_extend_size_threshold: true, auto_extend_size_increment: true, auto_extend_size_limit: true, processes: true },
+  mounts: {
+    source: true,
+    destination: true,
+    initial_size: true,
+    snapshot_retention: true,
+    scheduled_snapshots: true,
+    auto_extend_size_threshold: true,
+    auto_extend_size_increment: true,
+    auto_extend_size_limit: true,
+    processes: true,
+  },
   http_service: {
     internal_port: true,
     force_https: true,
@@ -103,7 +125,16 @@ const FLY_KEYS: Keys = {
     auto_start_machines: true,
     min_machines_running: true,
     processes: true,
-    ports: { port: true, start_port: true, end_port: true, handlers: true, force_https: true, tls_options: true, http_options: HTTP_OPTIONS, proxy_proto_options: true },
+    ports: {
+      port: true,
+      start_port: true,
+      end_port: true,
+      handlers: true,
+      force_https: true,
+      tls_options: true,
+      http_options: HTTP_OPTIONS,
+      proxy_proto_options: true,
+    },
     concurrency: CONCURRENCY,
     tcp_checks: { grace_period: true, interval: true, timeout: true },
     http_checks: CHECK,
@@ -183,11 +214,15 @@ function evaluateRailway(): Definition {
     const program = mod.default;
     const definition = typeof program === "function" ? await program({}) : program;
     process.stdout.write(JSON.stringify(definition));`;
-  const out = execFileSync(process.execPath, ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", "--input-type=module", "-e", script, "--", join(ROOT, ".railway/railway.ts")], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_PATH: join(ROOT, "node_modules") },
-  });
+  const out = execFileSync(
+    process.execPath,
+    ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", "--input-type=module", "-e", script, "--", join(ROOT, ".railway/railway.ts")],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_PATH: join(ROOT, "node_modules") },
+    },
+  );
   return JSON.parse(out) as Definition;
 }
 
@@ -201,22 +236,33 @@ describe(".railway/railway.ts", () => {
     expect(definition.name).toBe("mcp-lab");
     expect(definition.resources.map((r) => r.address).sort()).toEqual(["service.mcp-lab", "service.ollama", "volume.mcp-lab-data", "volume.ollama-models"]);
     const edges = definition.resources.flatMap((resource) =>
-      resource.type === "service" ? Object.values(resource.volumeAttachments ?? {}).map((a) => ({ from: resource.address, to: a.volume, type: "mount" as const, key: a.mountPath })) : [],
+      resource.type === "service"
+        ? Object.values(resource.volumeAttachments ?? {}).map((a) => ({ from: resource.address, to: a.volume, type: "mount" as const, key: a.mountPath }))
+        : [],
     );
     expect(edges).toEqual([
       { from: "service.mcp-lab", to: "volume.mcp-lab-data", type: "mount", key: "/data" },
       { from: "service.ollama", to: "volume.ollama-models", type: "mount", key: "/root/.ollama" },
     ]);
-    const graph: RailwayGraph = { version: RAILWAY_GRAPH_VERSION, project: { name: definition.name }, environments: [], resources: definition.resources, edges };
+    const graph: RailwayGraph = {
+      version: RAILWAY_GRAPH_VERSION,
+      project: { name: definition.name },
+      environments: [],
+      resources: definition.resources,
+      edges,
+    };
     expect(validateGraph(graph)).toEqual([]);
   });
 
   it("declares every variable the server reads, so `railway config apply` deletes none that were set by hand", () => {
     const variables = server.variables ?? {};
     expect(Object.keys(variables).sort()).toEqual([...CONFIG_VARIABLES].sort());
-    const literal = Object.entries(variables).filter(([, v]) => v.type === "literal").map(([name]) => name);
+    const literal = Object.entries(variables)
+      .filter(([, v]) => v.type === "literal")
+      .map(([name]) => name);
     expect(literal.sort()).toEqual(["ALLOWED_HOSTS", "CLIENT_IP_HEADER", "HOST", "LLM_MODEL", "OLLAMA_BASE_URL"]);
-    for (const secret of ["MCP_AUTH_TOKEN", "OPENAI_API_KEY", "METRICS_TOKEN", "OPENAI_BASE_URL", "FALLBACK_MODELS"]) expect(variables[secret]).toEqual({ type: "preserve" });
+    for (const secret of ["MCP_AUTH_TOKEN", "OPENAI_API_KEY", "METRICS_TOKEN", "OPENAI_BASE_URL", "FALLBACK_MODELS"])
+      expect(variables[secret]).toEqual({ type: "preserve" });
     expect(variables.OLLAMA_BASE_URL).toEqual({ type: "literal", value: "http://${{ollama.RAILWAY_PRIVATE_DOMAIN}}:11434" });
   });
 

@@ -38,7 +38,9 @@ console.log(JSON.stringify({ idle, peak, after }));
 
 describe("keepMemoryReducerWorking", () => {
   it("lets RSS come back down after a burst of garbage", async () => {
-    const child = spawn(process.execPath, ["--max-semi-space-size=4", "--import", "tsx", "--input-type=module", "-e", CHILD], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--max-semi-space-size=4", "--import", "tsx", "--input-type=module", "-e", CHILD], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     await new Promise((resolve) => child.once("exit", resolve));

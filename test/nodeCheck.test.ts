@@ -61,7 +61,8 @@ function findOldNode(): { path: string; version: string } | undefined {
 
 const OLD_NODE = findOldNode();
 const PNPM = findExecutable("pnpm");
-if (!OLD_NODE) console.warn("test/nodeCheck.test.ts: SKIPPED the old-Node runs: no Node.js older than 24 on this machine (/usr/local/bin/node, /usr/bin/node, PATH)");
+if (!OLD_NODE)
+  console.warn("test/nodeCheck.test.ts: SKIPPED the old-Node runs: no Node.js older than 24 on this machine (/usr/local/bin/node, /usr/bin/node, PATH)");
 
 describe.skipIf(!OLD_NODE)(`with a real old Node.js${OLD_NODE ? ` (${OLD_NODE.version} at ${OLD_NODE.path})` : " — SKIPPED: none on this machine"}`, () => {
   const run = (args: string[], cwd = ROOT) =>

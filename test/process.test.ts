@@ -40,7 +40,12 @@ describe("the server process", () => {
   });
 
   it("works with the SDK's stdio client", async () => {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [...ENTRY, "--stdio"], env: childEnv({ OLLAMA_BASE_URL: ollama.baseUrl }) as Record<string, string>, stderr: "pipe" });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [...ENTRY, "--stdio"],
+      env: childEnv({ OLLAMA_BASE_URL: ollama.baseUrl }) as Record<string, string>,
+      stderr: "pipe",
+    });
     const client = new Client({ name: "stdio-test", version: "1" });
     await client.connect(transport);
     const { tools } = await client.listTools();

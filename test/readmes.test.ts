@@ -65,7 +65,7 @@ describe("README.ja.md keeps in step with README.md", () => {
 
   it("has the same code blocks, byte for byte, in the same order", () => {
     expect(ja.blocks.length).toBe(en.blocks.length);
-    en.blocks.forEach((block, i) => expect(ja.blocks[i], `code block ${i + 1}`).toBe(block));
+    for (const [i, block] of en.blocks.entries()) expect(ja.blocks[i], `code block ${i + 1}`).toBe(block);
   });
 
   it("mentions the same variables", () => {

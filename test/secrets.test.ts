@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { cutRedacted, redactText, registerSecrets } from "../src/secrets.js";
-import { tail } from "../src/tools/progress.js";
-import { capOutput } from "../src/tools/output.js";
 import { errorBodyMessage } from "../src/llm/errors.js";
+import { cutRedacted, redactText, registerSecrets } from "../src/secrets.js";
+import { capOutput } from "../src/tools/output.js";
+import { tail } from "../src/tools/progress.js";
 
 const KEY = "sk-test-SECRETKEY-0123456789abcdefghij";
 registerSecrets([KEY]);

@@ -74,7 +74,8 @@ const STATUS_OF: Record<LlmErrorKind, number> = {
 /** A provider failure as the client sees it: the upstream's own fault is a 502, ours a 5xx, the caller's a 4xx. */
 export function fromLlmError(error: LlmError): ApiError {
   const status = STATUS_OF[error.kind];
-  const retryAfter = error.kind === "queue_full" || error.kind === "rate_limited" ? Math.max(1, Math.ceil((error.details.retryAfterMs ?? 1_000) / 1000)) : undefined;
+  const retryAfter =
+    error.kind === "queue_full" || error.kind === "rate_limited" ? Math.max(1, Math.ceil((error.details.retryAfterMs ?? 1_000) / 1000)) : undefined;
   return new ApiError(status, error.message, {
     kind: error.kind,
     code: error.kind === "model_not_found" ? "model_not_found" : undefined,

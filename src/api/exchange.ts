@@ -1,16 +1,16 @@
 import type { ServerResponse } from "node:http";
-import { LlmError, toLlmError, type ErrorContext } from "../llm/errors.js";
+import { type ErrorContext, LlmError, toLlmError } from "../llm/errors.js";
 import type { Exchanged, LlmGateway } from "../llm/gateway/gateway.js";
 import type { ResolvedModel } from "../llm/gateway/router.js";
 import { readCapped } from "../llm/providers/httpClient.js";
-import { StreamWatch, type StreamLimits } from "../llm/streaming/streamWatch.js";
+import { type StreamLimits, StreamWatch } from "../llm/streaming/streamWatch.js";
 import type { WireApi } from "../llm/types.js";
 import { redactText } from "../secrets.js";
 import { ApiError, toApiError } from "./errors.js";
 import { sendJsonText } from "./respond.js";
 import type { ApiRecord } from "./serve.js";
 import { MAX_UPSTREAM_BYTES, type SseEvent, sseEvents } from "./sse.js";
-import { ClientStream, type ClientEvent, type StreamDialect, type Usage } from "./stream.js";
+import { type ClientEvent, ClientStream, type StreamDialect, type Usage } from "./stream.js";
 
 /** How a streamed upstream answer becomes the client's events (as they are, or translated). */
 export type StreamDecoder = {
@@ -45,7 +45,10 @@ export type ExchangeRequest = {
   plan(target: ResolvedModel): Plan;
 };
 
-export const SHUTTING_DOWN = new ApiError(503, "The server is shutting down, so this request was cancelled. Try again in a moment.", { kind: "shutting_down", headers: { "retry-after": "1" } });
+export const SHUTTING_DOWN = new ApiError(503, "The server is shutting down, so this request was cancelled. Try again in a moment.", {
+  kind: "shutting_down",
+  headers: { "retry-after": "1" },
+});
 
 type Answer = { usage: Usage; timeToFirstTokenMs: number | undefined };
 
@@ -68,12 +71,16 @@ export async function exchange(deps: ExchangeDeps, request: ExchangeRequest, rec
   const sink = request.stream ? new ClientStream(res, request.headers) : undefined;
   let exchanged: Exchanged<Answer & { text?: string }>;
   try {
-    exchanged = await deps.gateway.exchange(request.primary, { signal, owner: request.owner, committed: () => sink?.committed ?? false }, (target, attemptSignal) => {
-      record.provider = target.provider.name;
-      record.model = target.qualifiedName;
-      const plan = request.plan(target);
-      return sink ? streamOnce(deps.streamLimits, target, plan, sink, attemptSignal) : wholeOnce(deps.streamLimits, target, plan, attemptSignal);
-    });
+    exchanged = await deps.gateway.exchange(
+      request.primary,
+      { signal, owner: request.owner, committed: () => sink?.committed ?? false },
+      (target, attemptSignal) => {
+        record.provider = target.provider.name;
+        record.model = target.qualifiedName;
+        const plan = request.plan(target);
+        return sink ? streamOnce(deps.streamLimits, target, plan, sink, attemptSignal) : wholeOnce(deps.streamLimits, target, plan, attemptSignal);
+      },
+    );
   } catch (error) {
     if (!sink?.committed) throw error;
     record.failure = error;
@@ -109,14 +116,21 @@ async function streamOnce(limits: StreamLimits, target: ResolvedModel, plan: Pla
     }
     // The openai SDK is not in this path, but undici also ends a body quietly when its signal aborts.
     if (watch.signal.aborted) throw watch.signal.reason;
-    if (!decoder.complete) throw new LlmError("interrupted", `${context.provider} at ${context.baseUrl} ended the stream of '${target.model}' before the end of its answer.`, { provider: context.provider, model: target.model });
+    if (!decoder.complete)
+      throw new LlmError("interrupted", `${context.provider} at ${context.baseUrl} ended the stream of '${target.model}' before the end of its answer.`, {
+        provider: context.provider,
+        model: target.model,
+      });
     for (const e of decoder.finish()) await sink.send(e);
     await sink.end();
     return { usage: sink.usage, timeToFirstTokenMs: watch.timeToFirstTokenMs };
   } catch (error) {
     const failure = watch.failure(context.provider, target.model) ?? toLlmError(error, context);
     if (failure.kind === "unreachable" && events > 0) {
-      throw new LlmError("interrupted", `The connection to ${context.provider} at ${context.baseUrl} broke during the answer of '${target.model}'.`, { provider: context.provider, model: target.model });
+      throw new LlmError("interrupted", `The connection to ${context.provider} at ${context.baseUrl} broke during the answer of '${target.model}'.`, {
+        provider: context.provider,
+        model: target.model,
+      });
     }
     throw failure;
   } finally {
@@ -136,7 +150,8 @@ async function wholeOnce(limits: StreamLimits, target: ResolvedModel, plan: Plan
     const converted = plan.convert!(await readCapped(upstream.body, MAX_UPSTREAM_BYTES));
     return { ...converted, timeToFirstTokenMs: undefined };
   } catch (error) {
-    if (signal?.aborted) throw new LlmError("cancelled", "The request was cancelled before the model answered.", { provider: context.provider, model: target.model });
+    if (signal?.aborted)
+      throw new LlmError("cancelled", "The request was cancelled before the model answered.", { provider: context.provider, model: target.model });
     if (deadline.signal.aborted) {
       const message = `${context.provider} model '${target.model}' did not finish within ${limits.totalMs} ms (LLM_TOTAL_TIMEOUT_MS). Raise LLM_TOTAL_TIMEOUT_MS for slow models, or stream the answer.`;
       throw new LlmError("timeout", message, { provider: context.provider, model: target.model });
@@ -156,5 +171,8 @@ export function upstreamJson(text: string, target: ResolvedModel): Record<string
   } catch {
     // reported below
   }
-  throw new LlmError("provider_error", `${target.provider.name} answered '${target.model}' with something that is not a JSON object.`, { provider: target.provider.name, model: target.model });
+  throw new LlmError("provider_error", `${target.provider.name} answered '${target.model}' with something that is not a JSON object.`, {
+    provider: target.provider.name,
+    model: target.model,
+  });
 }

@@ -6,8 +6,8 @@ import { chatCompletions } from "./openai/chatCompletions.js";
 import { sendJsonText } from "./respond.js";
 import { type ApiCall, type ApiDeps, type ApiRecord, type ApiRoute, serveApi } from "./serve.js";
 
-export type { ApiCall, ApiDeps, ApiRoute } from "./serve.js";
 export { ModelAliases } from "./aliases.js";
+export type { ApiCall, ApiDeps, ApiRoute } from "./serve.js";
 
 /** The OpenAI- and Anthropic-compatible endpoints, by route: each answers in its own API's shapes. */
 export type ApiSurface = Record<ApiRoute, (call: ApiCall) => Promise<void>>;
@@ -19,8 +19,9 @@ export function createApi(deps: ApiDeps): ApiSurface {
   // Each request in flight listens on the shutdown signal until it ends (as many as there are
   // connections, MAX_CONNECTIONS): not the leak Node's warning past 10 listeners suspects.
   setMaxListeners(0, deps.stopping);
-  const route = (name: ApiRoute, dialect: (call: ApiCall) => ApiDialect, work: (deps: ApiDeps, call: ApiCall, record: ApiRecord) => Promise<void>) => (call: ApiCall) =>
-    serveApi(deps, call, name, dialect(call), (record) => work(deps, call, record));
+  const route =
+    (name: ApiRoute, dialect: (call: ApiCall) => ApiDialect, work: (deps: ApiDeps, call: ApiCall, record: ApiRecord) => Promise<void>) => (call: ApiCall) =>
+      serveApi(deps, call, name, dialect(call), (record) => work(deps, call, record));
   return {
     chat_completions: route("chat_completions", () => "openai", chatCompletions),
     messages: route("messages", () => "anthropic", messages),

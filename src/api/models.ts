@@ -14,7 +14,9 @@ type Listed = { id: string; ownedBy: string };
 export async function listModels({ catalog, aliases }: Pick<ModelDeps, "catalog" | "aliases">): Promise<Listed[]> {
   const listings = await catalog.list();
   const models = listings.flatMap((listing) =>
-    "models" in listing ? listing.models.map((m) => ({ id: listing.provider === "ollama" ? m.name : `${listing.provider}/${m.name}`, ownedBy: listing.provider })) : [],
+    "models" in listing
+      ? listing.models.map((m) => ({ id: listing.provider === "ollama" ? m.name : `${listing.provider}/${m.name}`, ownedBy: listing.provider }))
+      : [],
   );
   if (models.length === 0 && listings.every((listing) => "error" in listing)) {
     throw new ApiError(502, listings.map((listing) => ("error" in listing ? `${listing.provider}: ${listing.error}` : "")).join("\n"), { kind: "unreachable" });

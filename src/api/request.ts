@@ -54,8 +54,12 @@ export function promptChars(...values: unknown[]): number {
 
 export function refuseLongPrompt(chars: number, maxPromptChars: number): void {
   if (chars > maxPromptChars) {
-    throw new ApiError(400, `The prompt has ${chars} characters; this server takes at most ${maxPromptChars} (MAX_PROMPT_CHARS). Shorten the conversation (or compact it), or raise MAX_PROMPT_CHARS.`, {
-      code: "context_length_exceeded",
-    });
+    throw new ApiError(
+      400,
+      `The prompt has ${chars} characters; this server takes at most ${maxPromptChars} (MAX_PROMPT_CHARS). Shorten the conversation (or compact it), or raise MAX_PROMPT_CHARS.`,
+      {
+        code: "context_length_exceeded",
+      },
+    );
   }
 }

@@ -75,7 +75,11 @@ function finish(deps: ApiDeps, call: ApiCall, record: ApiRecord, failure: ApiErr
   const { usage } = record;
   deps.metrics.apiRequest({ route: record.route, provider: record.provider, model: record.model, outcome, seconds: elapsedMs / 1000, usage });
   if (record.provider && usage && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) {
-    deps.metrics.providerCall(record.provider, { timeToFirstTokenMs: record.timeToFirstTokenMs, promptTokens: usage.inputTokens, completionTokens: usage.outputTokens });
+    deps.metrics.providerCall(record.provider, {
+      timeToFirstTokenMs: record.timeToFirstTokenMs,
+      promptTokens: usage.inputTokens,
+      completionTokens: usage.outputTokens,
+    });
   }
   // A model answered (all of it, or part of it before a failure): the caller used those tokens.
   if (record.model && usage && (outcome === "ok" || record.failure !== undefined)) {

@@ -1,4 +1,4 @@
-import { LlmError, type ErrorContext } from "../llm/errors.js";
+import { type ErrorContext, LlmError } from "../llm/errors.js";
 import { LineSplitter, MAX_LINE_CHARS } from "../llm/streaming/lines.js";
 
 /** One server-sent event: its `event:` name if it had one, and its `data:` lines joined. */
@@ -48,7 +48,10 @@ export async function* sseEvents(body: AsyncIterable<Uint8Array>, context: Error
 }
 
 function tooLarge(context: ErrorContext, what: string): LlmError {
-  return new LlmError("provider_error", `${context.provider} at ${context.baseUrl} sent ${what}; the answer was cut off there.`, { provider: context.provider, model: context.model });
+  return new LlmError("provider_error", `${context.provider} at ${context.baseUrl} sent ${what}; the answer was cut off there.`, {
+    provider: context.provider,
+    model: context.model,
+  });
 }
 
 /** One event as written to the client: `event:` (Anthropic names every event) and one `data:` line. */
@@ -65,5 +68,8 @@ export function eventJson(event: SseEvent, context: ErrorContext): Record<string
   } catch {
     // reported below
   }
-  throw new LlmError("provider_error", `${context.provider} at ${context.baseUrl} sent a stream event that is not a JSON object.`, { provider: context.provider, model: context.model });
+  throw new LlmError("provider_error", `${context.provider} at ${context.baseUrl} sent a stream event that is not a JSON object.`, {
+    provider: context.provider,
+    model: context.model,
+  });
 }

@@ -16,7 +16,12 @@ With the embedded store (no DATABASE_URL), the running server is asked, on this 
 CONNECTOR_OWNER_PASSWORD (the store belongs to it); when no server runs, the store is opened.
 With DATABASE_URL, the database is used directly: a revocation holds on every replica at once.`;
 
-type Owner = { list(): Promise<ConnectedClient[]>; revoke(id: string): Promise<{ clientId: string; records: number } | undefined>; close(): Promise<void>; where: string };
+type Owner = {
+  list(): Promise<ConnectedClient[]>;
+  revoke(id: string): Promise<{ clientId: string; records: number } | undefined>;
+  close(): Promise<void>;
+  where: string;
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, id] = argv;
@@ -27,7 +32,9 @@ async function main(argv: string[]): Promise<number> {
   dotenv.config({ quiet: true });
   const config = loadConfig({ ...process.env, MCP_TRANSPORT: "http" });
   if (!config.connector) throw new Error("The connector door is off here: CONNECTOR_OWNER_PASSWORD (and PUBLIC_URL) are not set, so no app can be connected.");
-  const owner = config.state.databaseUrl ? fromStore(config) : await fromServer(config).catch((error: NodeJS.ErrnoException) => (error.code === "ECONNREFUSED" ? fromStore(config) : Promise.reject(error)));
+  const owner = config.state.databaseUrl
+    ? fromStore(config)
+    : await fromServer(config).catch((error: NodeJS.ErrnoException) => (error.code === "ECONNREFUSED" ? fromStore(config) : Promise.reject(error)));
   try {
     if (command === "list") {
       const clients = await owner.list();
@@ -49,7 +56,15 @@ async function main(argv: string[]): Promise<number> {
 
 function describe(client: ConnectedClient): string {
   const approved = new Date(client.lastApprovedAt).toISOString().slice(0, 16).replace("T", " ");
-  return [client.callerId, JSON.stringify(client.name), `client_id=${client.clientId}`, `via ${client.via}`, `approved ${approved} UTC`, `${client.liveGrants} live grant(s)`, `redirect ${client.redirectUris.join(" ")}`].join("  ");
+  return [
+    client.callerId,
+    JSON.stringify(client.name),
+    `client_id=${client.clientId}`,
+    `via ${client.via}`,
+    `approved ${approved} UTC`,
+    `${client.liveGrants} live grant(s)`,
+    `redirect ${client.redirectUris.join(" ")}`,
+  ].join("  ");
 }
 
 function fromStore(config: Config): Owner {
@@ -71,7 +86,11 @@ async function fromServer(config: Config): Promise<Owner> {
           port: config.port,
           method,
           path: OWNER_PATH,
-          headers: { host: new URL(connector.publicUrl).host, authorization: `Bearer ${connector.ownerPassword}`, ...(payload && { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }) },
+          headers: {
+            host: new URL(connector.publicUrl).host,
+            authorization: `Bearer ${connector.ownerPassword}`,
+            ...(payload && { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -89,7 +108,8 @@ async function fromServer(config: Config): Promise<Owner> {
       req.end(payload);
     });
   const where = `the server on ${host}:${config.port}`;
-  const failed = (answer: { status: number; json: Record<string, unknown> }) => new Error(`${where} answered ${answer.status}: ${String(answer.json.error ?? "")}`);
+  const failed = (answer: { status: number; json: Record<string, unknown> }) =>
+    new Error(`${where} answered ${answer.status}: ${String(answer.json.error ?? "")}`);
   const first = await ask("GET");
   if (first.status !== 200) throw failed(first);
   return {

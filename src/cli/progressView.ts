@@ -55,6 +55,12 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** The last lines: what was done, in numbers. */
 export function summaryLine(summary: IndexSummary, where: string): string {
-  const counts = [`${summary.indexed} indexed`, `${summary.unchanged} unchanged`, ...(summary.reembedded ? [`${summary.reembedded} embedded again`] : []), `${summary.skipped} skipped`, `${summary.removed} removed`];
+  const counts = [
+    `${summary.indexed} indexed`,
+    `${summary.unchanged} unchanged`,
+    ...(summary.reembedded ? [`${summary.reembedded} embedded again`] : []),
+    `${summary.skipped} skipped`,
+    `${summary.removed} removed`,
+  ];
   return `${summary.files} file(s): ${counts.join(", ")}; ${summary.chunks} chunk(s), ${summary.tokens} token(s) embedded with ${summary.model}${summary.dimensions ? ` (${summary.dimensions} dimensions)` : ""}, in ${seconds(summary.ms)}, into ${where}.`;
 }

@@ -1,5 +1,5 @@
 import dotenv from "dotenv";
-import { ConfigError, loadConfig, type Config } from "../config.js";
+import { type Config, ConfigError, loadConfig } from "../config.js";
 import { passwordOf, redactText, registerSecrets } from "../secrets.js";
 import { StateStore } from "../state/store.js";
 

@@ -34,7 +34,13 @@ async function main(argv: string[]): Promise<number> {
     } else {
       // The file is opened once the store is: lines read meanwhile would be lost.
       const counts = await store.use((db) => importRows(db, createInterface({ input: createReadStream(file), crlfDelay: Infinity })));
-      console.error(`imported into ${store.where}: ${Object.entries(counts).map(([table, n]) => `${table} ${n}`).join(", ") || "nothing"}`);
+      console.error(
+        `imported into ${store.where}: ${
+          Object.entries(counts)
+            .map(([table, n]) => `${table} ${n}`)
+            .join(", ") || "nothing"
+        }`,
+      );
     }
     return 0;
   });

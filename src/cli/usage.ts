@@ -1,6 +1,6 @@
 // First: refuses an old Node.js before any dependency loads.
 import "../nodeCheck.js";
-import { type UsageRow, UsageRecorder } from "../state/usage.js";
+import { UsageRecorder, type UsageRow } from "../state/usage.js";
 import { runCli, withStore } from "./run.js";
 
 const USAGE = `Usage (in the image: node dist/cli/usage.js [options]):
@@ -29,7 +29,11 @@ function table(rows: UsageRow[], byOwner: boolean): string {
   const lines = rows.map((r) => [r.day, ...(byOwner ? [r.owner] : []), r.model, String(r.requests), String(r.inputTokens), String(r.outputTokens)]);
   const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)));
   const numeric = (i: number) => i >= header.length - 3;
-  const format = (cells: string[]) => cells.map((cell, i) => (numeric(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ").trimEnd();
+  const format = (cells: string[]) =>
+    cells
+      .map((cell, i) => (numeric(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [format(header), ...lines.map(format)].join("\n");
 }
 
@@ -42,7 +46,8 @@ async function main(argv: string[]): Promise<number> {
   return withStore(async (store, config) => {
     const rows = await new UsageRecorder(store, { retentionDays: config.api.usageRetentionDays }).report({ days: options.days, byOwner: options.byOwner });
     if (options.json) for (const row of rows) process.stdout.write(`${JSON.stringify(options.byOwner ? row : { ...row, owner: undefined })}\n`);
-    else process.stdout.write(rows.length === 0 ? `no usage recorded in the last ${options.days} days (${store.where})\n` : `${table(rows, options.byOwner)}\n`);
+    else
+      process.stdout.write(rows.length === 0 ? `no usage recorded in the last ${options.days} days (${store.where})\n` : `${table(rows, options.byOwner)}\n`);
     return 0;
   });
 }

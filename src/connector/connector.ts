@@ -9,7 +9,7 @@ import { registerSecrets } from "../secrets.js";
 import { ConnectorStore } from "../state/connectors.js";
 import { OAuthRecords } from "../state/oauthRecords.js";
 import type { StateStore } from "../state/store.js";
-import { connectorUrls, createProvider, LIFETIMES, type ConnectorUrls, type Lifetimes } from "./provider.js";
+import { type ConnectorUrls, connectorUrls, createProvider, LIFETIMES, type Lifetimes } from "./provider.js";
 
 export type ConnectorSettings = { publicUrl: string; ownerPassword: string };
 
@@ -147,15 +147,21 @@ export class Connector {
 
   /** What the authorization server did, as log lines and metric samples (never a token or secret). */
   private observe(provider: Provider): void {
-    provider.on("registration_create.success", (_ctx: unknown, client: { clientId: string; clientName?: string }) => this.event("registered", { clientId: client.clientId, clientName: client.clientName?.slice(0, 100) }));
+    provider.on("registration_create.success", (_ctx: unknown, client: { clientId: string; clientName?: string }) =>
+      this.event("registered", { clientId: client.clientId, clientName: client.clientName?.slice(0, 100) }),
+    );
     provider.on("grant.success", (ctx: { oidc: { client?: { clientId: string }; params?: { grant_type?: unknown } } }) =>
       this.event(ctx.oidc.params?.grant_type === "refresh_token" ? "refreshed" : "token_issued", { clientId: ctx.oidc.client?.clientId }),
     );
-    provider.on("grant.error", (_ctx: unknown, error: { error?: string; error_description?: string }) => this.event("token_refused", { error: error.error, reason: error.error_description }));
+    provider.on("grant.error", (_ctx: unknown, error: { error?: string; error_description?: string }) =>
+      this.event("token_refused", { error: error.error, reason: error.error_description }),
+    );
     provider.on("grant.revoked", (_ctx: unknown, grantId: string) => this.event("grant_revoked", { grantId }));
     provider.on("server_error", (_ctx: unknown, error: unknown) => this.deps.logger.error({ err: error }, "the connector's authorization server failed"));
     // Koa's own: an error after the answer was sent (a body cut off at its cap). Logged here, not on the console.
-    (provider as unknown as NodeJS.EventEmitter).on("error", (error: unknown) => this.deps.logger.debug({ err: error }, "the connector's authorization server dropped a request"));
+    (provider as unknown as NodeJS.EventEmitter).on("error", (error: unknown) =>
+      this.deps.logger.debug({ err: error }, "the connector's authorization server dropped a request"),
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Connector } from "./connector.js";
-import type { OwnerPassword } from "./password.js";
 import { approvalHtml, errorHtml, type Lang, pickLang, sendPage, text } from "./page.js";
+import type { OwnerPassword } from "./password.js";
 import { OWNER } from "./provider.js";
 
 type Interaction = Awaited<ReturnType<Awaited<ReturnType<Connector["provider"]>>["interactionDetails"]>>;
@@ -37,7 +37,12 @@ export class ConsentPage {
     const clientId = String(interaction.params.client_id);
     if (form.get("decision") === "deny") {
       this.connector.event("denied", { clientId });
-      return provider.interactionFinished(req, res, { error: "access_denied", error_description: "The owner declined this connection on the server's page." }, { mergeWithLastSubmission: false });
+      return provider.interactionFinished(
+        req,
+        res,
+        { error: "access_denied", error_description: "The owner declined this connection on the server's page." },
+        { mergeWithLastSubmission: false },
+      );
     }
     const verdict = this.password.check(address, form.get("password") ?? undefined);
     if (!verdict.ok && !verdict.wrong) {
@@ -66,7 +71,14 @@ export class ConsentPage {
     }
   }
 
-  private async form(res: ServerResponse, status: number, interaction: Interaction, lang: Lang, notice?: string, headers: Record<string, string> = {}): Promise<void> {
+  private async form(
+    res: ServerResponse,
+    status: number,
+    interaction: Interaction,
+    lang: Lang,
+    notice?: string,
+    headers: Record<string, string> = {},
+  ): Promise<void> {
     const provider = await this.connector.provider();
     const clientId = String(interaction.params.client_id);
     const client = await provider.Client.find(clientId);

@@ -35,14 +35,28 @@ export class ConnectorGuard {
     if (origin) return { refusal: origin };
     const address = clientAddress(req, this.security.clientIpHeader);
     const lockedMs = this.failures.peek(address);
-    if (lockedMs > 0) return { refusal: tooMany(`Too many invalid access tokens from this address (AUTH_FAILURES_PER_MINUTE = ${this.security.authFailuresPerMinute}).`, lockedMs) };
+    if (lockedMs > 0)
+      return {
+        refusal: tooMany(`Too many invalid access tokens from this address (AUTH_FAILURES_PER_MINUTE = ${this.security.authFailuresPerMinute}).`, lockedMs),
+      };
     const presented = bearerToken(req);
-    if (presented === undefined) return { refusal: this.challenge("This door takes an OAuth access token from this server: connect it as a custom connector (claude.ai, Claude Desktop, ChatGPT).") };
+    if (presented === undefined)
+      return {
+        refusal: this.challenge(
+          "This door takes an OAuth access token from this server: connect it as a custom connector (claude.ai, Claude Desktop, ChatGPT).",
+        ),
+      };
     let result: TokenCheck;
     try {
       result = await this.connector.checkAccessToken(presented);
     } catch {
-      return { refusal: { status: 503, message: "The connector cannot check access tokens right now (the state store did not answer). Try again in a moment.", headers: { "retry-after": "5" } } };
+      return {
+        refusal: {
+          status: 503,
+          message: "The connector cannot check access tokens right now (the state store did not answer). Try again in a moment.",
+          headers: { "retry-after": "5" },
+        },
+      };
     }
     if (!result.ok) {
       // An expired token is what a client holds before it refreshes, not a guess.
@@ -52,7 +66,8 @@ export class ConnectorGuard {
     }
     const caller = { id: connectorCallerId(result.clientId), address };
     const waitMs = this.requests.take(caller.id);
-    if (waitMs > 0) return { refusal: tooMany(`Too many requests: the limit is ${this.security.rateLimitPerMinute} a minute (RATE_LIMIT_PER_MINUTE).`, waitMs) };
+    if (waitMs > 0)
+      return { refusal: tooMany(`Too many requests: the limit is ${this.security.rateLimitPerMinute} a minute (RATE_LIMIT_PER_MINUTE).`, waitMs) };
     return { caller };
   }
 

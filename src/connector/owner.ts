@@ -18,7 +18,8 @@ export async function serveOwner(req: IncomingMessage, res: ServerResponse, conn
   const peer = req.socket.remoteAddress ?? "";
   if (!isLoopbackPeer(peer)) return sendJson(res, 404, { error: `Nothing is served at ${OWNER_PATH}.` });
   const verdict = password.check(peer, bearerToken(req));
-  if (!verdict.ok && !verdict.wrong) return sendJson(res, 429, { error: "Too many wrong passwords; wait and try again." }, { "retry-after": String(Math.ceil(verdict.waitMs / 1000)) });
+  if (!verdict.ok && !verdict.wrong)
+    return sendJson(res, 429, { error: "Too many wrong passwords; wait and try again." }, { "retry-after": String(Math.ceil(verdict.waitMs / 1000)) });
   if (!verdict.ok) return sendJson(res, 401, { error: "Send the owner password (CONNECTOR_OWNER_PASSWORD) as the bearer token." });
   if (req.method === "GET") return sendJson(res, 200, { clients: await connector.approvals.list() });
   const body = await readJson(req).catch(() => undefined);

@@ -40,7 +40,8 @@ const TEXT = {
     viaRegistration: "registration just now (anyone can register any name)",
     viaDocument: "its metadata document at the address above",
     redirect: "The answer goes to",
-    check: "Approve only if you started this connection yourself, just now, and the address the answer goes to belongs to the app you use (claude.ai, chatgpt.com, …).",
+    check:
+      "Approve only if you started this connection yourself, just now, and the address the answer goes to belongs to the app you use (claude.ai, chatgpt.com, …).",
     password: "Owner password (CONNECTOR_OWNER_PASSWORD)",
     approve: "Approve",
     deny: "Deny",

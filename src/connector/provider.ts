@@ -166,7 +166,12 @@ function ownerApprovesEveryRequest({ Check, base }: typeof import("oidc-provider
   const policy = base();
   policy
     .get("login")!
-    .checks.add(new Check("owner_approval", "the owner approves every connection on this server's page", (ctx: KoaContextWithOIDC) => (ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT)), 0);
+    .checks.add(
+      new Check("owner_approval", "the owner approves every connection on this server's page", (ctx: KoaContextWithOIDC) =>
+        ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
+      ),
+      0,
+    );
   return policy;
 }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import { type ApiRoute, type ApiSurface, modelsDialect } from "../api/index.js";
 import { type ApiDialect, ApiError, errorBody } from "../api/errors.js";
+import { type ApiRoute, type ApiSurface, modelsDialect } from "../api/index.js";
 import type { Config } from "../config.js";
 import { capBody } from "./bodyLimit.js";
 import type { DoorState, Refuse } from "./frontDoor.js";
@@ -29,7 +29,8 @@ export function addApiRoutes(table: RouteTable, parts: ApiRouteParts, refuse: Re
       serve: ({ req, res, caller }) => {
         const shaped = (refusal: Refusal) => refuse(res, refusal, refusalBody(req, refusal));
         if (!capBody(req, parts.config.security.maxBodyBytes, shaped)) return;
-        if (parts.state.draining) return shaped({ status: 503, message: "The server is shutting down; try again in a moment.", headers: { connection: "close", "retry-after": "1" } });
+        if (parts.state.draining)
+          return shaped({ status: 503, message: "The server is shutting down; try again in a moment.", headers: { connection: "close", "retry-after": "1" } });
         return parts.api[name]({ req, res, caller });
       },
     };
@@ -45,7 +46,10 @@ export function addApiRoutes(table: RouteTable, parts: ApiRouteParts, refuse: Re
     },
   };
   return table
-    .add("/v1/models", row("models", ["GET"], (req) => modelsDialect({ req })))
+    .add(
+      "/v1/models",
+      row("models", ["GET"], (req) => modelsDialect({ req })),
+    )
     .add("/v1/chat/completions", row("chat_completions", ["POST"], openAi))
     .add("/v1/messages", row("messages", ["POST"], anthropic))
     .add("/v1/messages/count_tokens", row("count_tokens", ["POST"], anthropic))

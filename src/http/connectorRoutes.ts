@@ -63,7 +63,12 @@ export function connectorRoutes(connector: Connector, parts: McpRouteParts, refu
       if (refusal) return refuse(res, refusal);
       const address = clientAddress(req, security.clientIpHeader);
       const waitMs = Math.max(perAddress.take(address), req.method === "POST" ? (extra?.take(address) ?? 0) : 0);
-      if (waitMs > 0) return refuse(res, { status: 429, message: "Too many requests from this address; try again shortly.", headers: { "retry-after": String(Math.ceil(waitMs / 1000)) } });
+      if (waitMs > 0)
+        return refuse(res, {
+          status: 429,
+          message: "Too many requests from this address; try again shortly.",
+          headers: { "retry-after": String(Math.ceil(waitMs / 1000)) },
+        });
       if (req.method === "POST") {
         if (Number(req.headers["content-length"] ?? 0) > maxBody) return refuse(res, bodyTooLarge(maxBody));
         limitBody(req, maxBody, () => refuse(res, { ...bodyTooLarge(maxBody), headers: { connection: "close" } }));
@@ -77,15 +82,22 @@ export function connectorRoutes(connector: Connector, parts: McpRouteParts, refu
     },
   });
   // oidc-provider's endpoints (/connector/oauth/authorize, …/token, …/register, …/revoke, …/jwks), as sent.
-  const endpoint: OpenServe = ({ req, res, target, address }) => connector.handOver(req, res, address, `${target.path}${target.query ? `?${target.query}` : ""}`);
+  const endpoint: OpenServe = ({ req, res, target, address }) =>
+    connector.handOver(req, res, address, `${target.path}${target.query ? `?${target.query}` : ""}`);
   const discovery: OpenServe = ({ req, res, address }) => connector.handOver(req, res, address, `${connector.urls.mountPath}/.well-known/openid-configuration`);
   const metadata = open(["GET", "HEAD"], 0, async ({ res }) => sendJson(res, 200, protectedResourceMetadata(connector)));
 
   const routes = new RouteTable()
     .add(`${connector.urls.mountPath}/oauth/register`, open(["POST", "OPTIONS"], BODY.register, endpoint, registrations))
     .add(`${connector.urls.mountPath}/oauth/`, open(["GET", "POST", "OPTIONS"], BODY.token, endpoint))
-    .add(connector.urls.approvePath, open(["GET", "POST"], BODY.form, (request) => approval(request, consent, connector, refuse)))
-    .add(OWNER_PATH, open(["GET", "POST"], BODY.form, ({ req, res }) => serveOwner(req, res, connector, password)))
+    .add(
+      connector.urls.approvePath,
+      open(["GET", "POST"], BODY.form, (request) => approval(request, consent, connector, refuse)),
+    )
+    .add(
+      OWNER_PATH,
+      open(["GET", "POST"], BODY.form, ({ req, res }) => serveOwner(req, res, connector, password)),
+    )
     .add("/connector/mcp", {
       methods: ["POST", "GET", "DELETE"],
       access: "guarded",
@@ -110,7 +122,12 @@ function protectedResourceMetadata(connector: Connector): Record<string, unknown
   };
 }
 
-async function approval({ req, res, target, address }: RouteRequest & { address: string }, consent: ConsentPage, connector: Connector, refuse: Refuse): Promise<void> {
+async function approval(
+  { req, res, target, address }: RouteRequest & { address: string },
+  consent: ConsentPage,
+  connector: Connector,
+  refuse: Refuse,
+): Promise<void> {
   const uid = target.path.slice(connector.urls.approvePath.length);
   if (!INTERACTION_UID.test(uid)) return refuse(res, { status: 404, message: `Nothing is served at ${target.path}.` });
   if (req.method === "GET") return consent.show(req, res, uid, target.query, address);

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApiSurface } from "../api/index.js";
 import type { Connector } from "../connector/connector.js";
 import type { Metrics } from "../metrics.js";
-import type { ApiSurface } from "../api/index.js";
 import { addApiRoutes } from "./apiRoutes.js";
 import { connectorRoutes } from "./connectorRoutes.js";
-import { Guard, clientAddress } from "./guard.js";
-import { mcpRoutes, type McpRouteParts } from "./mcpRoutes.js";
+import { clientAddress, Guard } from "./guard.js";
+import { type McpRouteParts, mcpRoutes } from "./mcpRoutes.js";
 import { health, type ReadinessProbe } from "./probes.js";
 import { sendJson } from "./respond.js";
 import type { RouteTable } from "./routes.js";
@@ -40,7 +40,11 @@ export function createFrontDoor(parts: FrontDoorParts): FrontDoor {
 
   return async (req, res, next) => {
     const target = canonicalTarget(req.url);
-    if (!target) return refuse(res, { status: 400, message: "The request path is not in canonical form (no dot segments, percent-encoding, fragments, backslashes or empty segments)." });
+    if (!target)
+      return refuse(res, {
+        status: 400,
+        message: "The request path is not in canonical form (no dot segments, percent-encoding, fragments, backslashes or empty segments).",
+      });
     const route = routes.find(target.path);
     const method = req.method ?? "GET";
     const allowed = route?.methods.includes(method) ?? false;
@@ -57,7 +61,8 @@ export function createFrontDoor(parts: FrontDoorParts): FrontDoor {
     const verdict = guarded?.guard ? await guarded.guard(req) : guard.check(req, guarded?.tokens, guarded?.apiKey);
     if ("refusal" in verdict) return refuseHere(res, verdict.refusal);
     if (!route) return refuse(res, { status: 404, message: `Nothing is served at ${target.path}.` });
-    if (!allowed || !guarded) return refuseHere(res, { status: 405, message: `${method} is not allowed on ${target.path}.`, headers: { allow: route.methods.join(", ") } });
+    if (!allowed || !guarded)
+      return refuseHere(res, { status: 405, message: `${method} is not allowed on ${target.path}.`, headers: { allow: route.methods.join(", ") } });
     return guarded.serve({ req, res, target, next, caller: verdict.caller });
   };
 }
@@ -75,7 +80,10 @@ function serverRoutes(parts: FrontDoorParts, guard: Guard, refuse: Refuse): Rout
     .add("/ready", {
       methods: ["GET", "HEAD"],
       access: "open",
-      serve: ({ req, res }) => (state.draining ? sendJson(res, 503, { status: "draining" }) : readiness.answer(res, guard.identify(req, clientAddress(req, security.clientIpHeader)) !== undefined)),
+      serve: ({ req, res }) =>
+        state.draining
+          ? sendJson(res, 503, { status: "draining" })
+          : readiness.answer(res, guard.identify(req, clientAddress(req, security.clientIpHeader)) !== undefined),
     })
     .add("/.well-known/", {
       methods: ["GET", "HEAD"],

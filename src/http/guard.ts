@@ -1,8 +1,8 @@
 import type { IncomingMessage } from "node:http";
-import { tokenCallerId, type Caller } from "../caller.js";
+import { type Caller, tokenCallerId } from "../caller.js";
 import type { Config } from "../config.js";
 import { RateLimiter } from "./rateLimit.js";
-import { checkHostAndOrigin, matchingToken, presentedTokens, unauthorized, type Refusal } from "./security.js";
+import { checkHostAndOrigin, matchingToken, presentedTokens, type Refusal, unauthorized } from "./security.js";
 
 const ADDRESS = /^[0-9A-Fa-f.:]{2,64}$/;
 
@@ -41,7 +41,8 @@ export class Guard {
     if (origin) return { refusal: origin };
     const address = clientAddress(req, this.security.clientIpHeader);
     const lockedMs = this.failures.peek(address);
-    if (lockedMs > 0) return { refusal: tooMany(`Too many failed logins from this address (AUTH_FAILURES_PER_MINUTE = ${this.security.authFailuresPerMinute}).`, lockedMs) };
+    if (lockedMs > 0)
+      return { refusal: tooMany(`Too many failed logins from this address (AUTH_FAILURES_PER_MINUTE = ${this.security.authFailuresPerMinute}).`, lockedMs) };
     const caller = this.identify(req, address, tokens, apiKey);
     if (!caller) {
       // Only a token that was presented and is wrong is a guess (each one counts); a request without
@@ -51,7 +52,8 @@ export class Guard {
       return { refusal: unauthorized(presented[0], apiKey) };
     }
     const waitMs = this.requests.take(caller.id === "open" ? `address:${address}` : caller.id);
-    if (waitMs > 0) return { refusal: tooMany(`Too many requests: the limit is ${this.security.rateLimitPerMinute} a minute (RATE_LIMIT_PER_MINUTE).`, waitMs) };
+    if (waitMs > 0)
+      return { refusal: tooMany(`Too many requests: the limit is ${this.security.rateLimitPerMinute} a minute (RATE_LIMIT_PER_MINUTE).`, waitMs) };
     return { caller };
   }
 

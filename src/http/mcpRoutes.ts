@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Caller } from "../caller.js";
 import type { Config } from "../config.js";
-import { requestScope, type RequestScope, type StreamCounter } from "../lifecycle.js";
+import { type RequestScope, requestScope, type StreamCounter } from "../lifecycle.js";
 import { capBody } from "./bodyLimit.js";
 import type { DoorState, Refuse } from "./frontDoor.js";
-import { RouteTable, type RouteRequest } from "./routes.js";
+import { type RouteRequest, RouteTable } from "./routes.js";
 import type { Refusal } from "./security.js";
 import type { SessionRegistry } from "./sessions.js";
 
@@ -54,7 +54,10 @@ function sessionIdOf(req: IncomingMessage, target: { path: string; query: string
 /** Another caller's session id gets exactly the answer an id that never existed gets (mcp-proxy's). */
 function answerUnknownSession(res: ServerResponse, path: string): void {
   if (path === "/messages") res.writeHead(400).end("No active transport");
-  else res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: -32001, message: "Session not found" }, id: null, jsonrpc: "2.0" }));
+  else
+    res
+      .writeHead(404, { "content-type": "application/json" })
+      .end(JSON.stringify({ error: { code: -32001, message: "Session not found" }, id: null, jsonrpc: "2.0" }));
 }
 
 /** A request that opens a session (a POST to /mcp without an id, or a new SSE stream) within the caps. */
@@ -62,13 +65,22 @@ function sessionCapRefusal(req: IncomingMessage, path: string, caller: Caller, p
   const opens = (path === "/mcp" && req.method === "POST" && !parts.config.stateless) || path === "/sse";
   if (!opens) return undefined;
   const { maxSessions, maxSessionsPerToken, maxSessionsPerAddress } = parts.config.security;
-  if (parts.sessions.size >= maxSessions) return { status: 503, message: `Too many open sessions (${maxSessions}, MAX_SESSIONS). Try again shortly.`, headers: { "retry-after": "5" } };
+  if (parts.sessions.size >= maxSessions)
+    return { status: 503, message: `Too many open sessions (${maxSessions}, MAX_SESSIONS). Try again shortly.`, headers: { "retry-after": "5" } };
   const held = parts.sessions.heldBy(caller);
   if (caller.id !== "open" && held.byOwner >= maxSessionsPerToken) {
-    return { status: 429, message: `This token holds ${held.byOwner} open sessions, the most one token may hold (MAX_SESSIONS_PER_TOKEN). Close some (or let them idle out) first.`, headers: { "retry-after": "5" } };
+    return {
+      status: 429,
+      message: `This token holds ${held.byOwner} open sessions, the most one token may hold (MAX_SESSIONS_PER_TOKEN). Close some (or let them idle out) first.`,
+      headers: { "retry-after": "5" },
+    };
   }
   if (held.byAddress >= maxSessionsPerAddress) {
-    return { status: 429, message: `This address holds ${held.byAddress} open sessions, the most one address may hold (MAX_SESSIONS_PER_ADDRESS).`, headers: { "retry-after": "5" } };
+    return {
+      status: 429,
+      message: `This address holds ${held.byAddress} open sessions, the most one address may hold (MAX_SESSIONS_PER_ADDRESS).`,
+      headers: { "retry-after": "5" },
+    };
   }
   return undefined;
 }

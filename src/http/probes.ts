@@ -48,7 +48,11 @@ export class ReadinessProbe {
 }
 
 /** The readiness of the default model and of the state store, as /ready reports it. */
-export function readyReport(provider: Readiness, state: { ok: true } | { ok: false; reason: string }, about: { model: string; provider: string; state: string }): ReadyReport {
+export function readyReport(
+  provider: Readiness,
+  state: { ok: true } | { ok: false; reason: string },
+  about: { model: string; provider: string; state: string },
+): ReadyReport {
   if (!state.ok) return { ok: false, body: { status: "not_ready", ...about, reason: state.reason } };
   if (provider.ok) return { ok: true, body: { status: "ready", ...about, detail: provider.detail } };
   return { ok: false, body: { status: "not_ready", ...about, reason: provider.reason } };

@@ -45,7 +45,10 @@ export function checkHostAndOrigin(req: IncomingMessage, security: Config["secur
   const host = req.headers.host ?? "";
   const hostname = parseHostName(host);
   if (!hostname || !allowedHostname(hostname, security)) {
-    const hint = hostname && isLoopbackName(hostname) ? " This server listens beyond loopback, so loopback names are refused unless ALLOWED_HOSTS lists them (e.g. to reach it through a tunnel)." : "";
+    const hint =
+      hostname && isLoopbackName(hostname)
+        ? " This server listens beyond loopback, so loopback names are refused unless ALLOWED_HOSTS lists them (e.g. to reach it through a tunnel)."
+        : "";
     return { status: 403, message: `Host ${shown(host)} is not allowed. Add it to ALLOWED_HOSTS if this server is meant to answer to that name.${hint}` };
   }
   const origin = req.headers.origin;

@@ -1,5 +1,5 @@
 import { cutRedacted } from "../secrets.js";
-import { readCapped, type HttpResponse } from "./providers/httpClient.js";
+import { type HttpResponse, readCapped } from "./providers/httpClient.js";
 import type { ProviderName } from "./types.js";
 
 export type LlmErrorKind =
@@ -33,7 +33,17 @@ export class LlmError extends Error {
 
 export type ErrorContext = { provider: ProviderName; model?: string; baseUrl: string };
 
-const CONNECTION_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "EPIPE"]);
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "EPIPE",
+]);
 
 /** Finds a system error code such as ECONNREFUSED anywhere in an error's cause chain. */
 export function networkCode(error: unknown): string | undefined {
@@ -122,6 +132,10 @@ export function toLlmError(error: unknown, context: ErrorContext): LlmError {
   const code = networkCode(error);
   if (code) return unreachable(context, code);
   const cause = (error as { cause?: unknown })?.cause;
-  const message = [error, cause].filter((e) => e instanceof Error).map((e) => (e as Error).message).join(": ") || String(error);
+  const message =
+    [error, cause]
+      .filter((e) => e instanceof Error)
+      .map((e) => (e as Error).message)
+      .join(": ") || String(error);
   return new LlmError("provider_error", `${context.provider} call failed: ${cutRedacted(message, 300)}`, details);
 }

@@ -2,7 +2,7 @@ import type { FastMCP } from "fastmcp";
 import { STDIO_CALLER } from "../caller.js";
 import { requestScope } from "../lifecycle.js";
 import { redactText } from "../secrets.js";
-import { InvalidCursor, ResourceNotFound, type ResourceDefinition, type ResourcePage } from "../tools/resource.js";
+import { InvalidCursor, type ResourceDefinition, ResourceNotFound, type ResourcePage } from "../tools/resource.js";
 
 /** JSON-RPC error codes the MCP spec gives these failures (the SDK sends an error's numeric `code`). */
 const RESOURCE_NOT_FOUND = -32002;
@@ -39,7 +39,8 @@ export function listResources(resources: ResourceDefinition[]): (cursor?: string
       let inner: string | undefined;
       if (cursor !== undefined) {
         const match = /^(\d{1,3}):(.*)$/.exec(cursor);
-        if (!match || Number(match[1]) >= resources.length) throw new InvalidCursor(`'${cursor.slice(0, 40)}' is not a cursor this server gave: start again without one.`);
+        if (!match || Number(match[1]) >= resources.length)
+          throw new InvalidCursor(`'${cursor.slice(0, 40)}' is not a cursor this server gave: start again without one.`);
         family = Number(match[1]);
         inner = match[2] || undefined;
       }

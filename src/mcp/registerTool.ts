@@ -1,7 +1,7 @@
-import { UserError, type FastMCP } from "fastmcp";
+import { type FastMCP, UserError } from "fastmcp";
 import { STDIO_CALLER } from "../caller.js";
 import { requestScope } from "../lifecycle.js";
-import { runTool, type RunnerDeps } from "../tools/runner.js";
+import { type RunnerDeps, runTool } from "../tools/runner.js";
 import type { ToolDefinition } from "../tools/tool.js";
 
 /**

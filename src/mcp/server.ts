@@ -1,7 +1,7 @@
 import { FastMCP, type Logger as FastMcpLogger } from "fastmcp";
 import type { Logger } from "../logger.js";
-import type { RunnerDeps } from "../tools/runner.js";
 import type { ResourceDefinition } from "../tools/resource.js";
+import type { RunnerDeps } from "../tools/runner.js";
 import type { ToolDefinition } from "../tools/tool.js";
 import { version } from "../version.js";
 import { listResources, registerResource } from "./registerResource.js";

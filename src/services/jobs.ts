@@ -3,8 +3,8 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { StateError } from "../state/db.js";
 import type { JobFailure, JobOutput, JobStore, JobTool } from "../state/jobs.js";
-import { type Ended, endsWithin, type JobProgress, JobStop, type JobWork, type JobWorkContext, LiveJob, sleep } from "./liveJob.js";
 import { endOf, type JobView, liveView, storedView } from "./jobView.js";
+import { type Ended, endsWithin, type JobProgress, JobStop, type JobWork, type JobWorkContext, LiveJob, sleep } from "./liveJob.js";
 
 export type { JobProgress, JobView, JobWork, JobWorkContext };
 
@@ -226,7 +226,10 @@ export class JobRunner {
       const { progress, steps } = job;
       await this.store.finish(job.id, this.store.self, { state: ended.state, ...endOf(ended), progress, steps });
     } catch (error) {
-      this.deps.logger.warn({ jobId: job.id, reason: error instanceof Error ? error.message : String(error) }, "a job's result could not be saved yet; trying again");
+      this.deps.logger.warn(
+        { jobId: job.id, reason: error instanceof Error ? error.message : String(error) },
+        "a job's result could not be saved yet; trying again",
+      );
       return;
     }
     if (job.saved) return;
@@ -252,7 +255,8 @@ export class JobRunner {
       );
       for (const job of running) {
         const beat = beats.get(job.id);
-        if (!beat) job.stop(new JobStop("interrupted", "This job was reported as interrupted while its process was unresponsive, so it was stopped. Ask again."));
+        if (!beat)
+          job.stop(new JobStop("interrupted", "This job was reported as interrupted while its process was unresponsive, so it was stopped. Ask again."));
         else if (beat.cancelRequested) job.stop(new JobStop("cancelled", CANCELLED));
       }
       for (const job of [...this.live.values()]) if (job.ended) await this.save(job);

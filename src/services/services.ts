@@ -2,7 +2,6 @@ import type { Config } from "../config.js";
 import { Connector, type ConnectorDeps } from "../connector/connector.js";
 import { SessionRegistry } from "../http/sessions.js";
 import { InFlight, StreamCounter } from "../lifecycle.js";
-import type { Logger } from "../logger.js";
 import { LlmGateway } from "../llm/gateway/gateway.js";
 import { ConcurrencyLimiter } from "../llm/gateway/limiter.js";
 import { ModelRouter } from "../llm/gateway/router.js";
@@ -10,17 +9,18 @@ import { createHttpClient, type HttpClient } from "../llm/providers/httpClient.j
 import { OllamaProvider } from "../llm/providers/ollama.js";
 import { OpenAiProvider } from "../llm/providers/openai.js";
 import type { ProviderName } from "../llm/types.js";
+import type { Logger } from "../logger.js";
 import { Metrics } from "../metrics.js";
 import { passwordOf, registerSecrets } from "../secrets.js";
 import { ConversationStore } from "../state/conversations.js";
+import { DocumentStore } from "../state/documents.js";
 import { JobStore } from "../state/jobs.js";
 import { StateStore } from "../state/store.js";
 import { UsageRecorder } from "../state/usage.js";
-import { DocumentStore } from "../state/documents.js";
 import { ModelCatalog } from "./catalog.js";
-import { JobRunner } from "./jobs.js";
 import { Embedder } from "./docs/embedder.js";
 import { KnowledgeBase } from "./docs/knowledge.js";
+import { JobRunner } from "./jobs.js";
 
 /**
  * The long-lived parts, built once from the configuration. Each surface (a tool, the front door,
@@ -73,7 +73,43 @@ export function createServices(config: Config, logger: Logger, seams: Seams = {}
   const sessions = new SessionRegistry(config.security.sessionIdleTimeoutMs);
   const sseStreams = new StreamCounter();
   const metrics = createMetrics(config, { limiters, catalog, sessions, sseStreams });
-  const gateway = new LlmGateway(router, limiters, {
+  const gateway = createGateway(config, { router, limiters, metrics }, logger);
+  const state = new StateStore({
+    ...config.state,
+    onPoolError: (error) => logger.warn({ err: error }, "the database connection failed; queries retry on their own"),
+  });
+  const conversations = new ConversationStore(state, config.conversations);
+  const connector = config.connector && new Connector(config.connector, { state, logger, metrics, fetch: seams.connectorFetch });
+  const usage = new UsageRecorder(state, {
+    retentionDays: config.api.usageRetentionDays,
+    onError: (error) => logger.warn({ err: error }, "usage could not be saved; it is kept to try again"),
+  });
+  const jobs = createJobs(config, state, metrics, logger);
+  const knowledge = createKnowledge(config, { ollama, limiters, state });
+  return {
+    ollama,
+    router,
+    gateway,
+    limiters,
+    catalog,
+    state,
+    conversations,
+    usage,
+    jobs,
+    knowledge,
+    providerHttp,
+    metrics,
+    inFlight: new InFlight(),
+    stopping: new AbortController(),
+    sessions,
+    sseStreams,
+    connector,
+  };
+}
+
+function createGateway(config: Config, parts: Pick<Services, "router" | "limiters" | "metrics">, logger: Logger): LlmGateway {
+  const { metrics } = parts;
+  return new LlmGateway(parts.router, parts.limiters, {
     policy: { maxRetries: config.retries.max, baseDelayMs: config.retries.baseDelayMs, maxDelayMs: 30_000 },
     fallbackModels: config.fallbackModels,
     localOnly: config.localOnly,
@@ -83,17 +119,13 @@ export function createServices(config: Config, logger: Logger, seams: Seams = {}
       error: (provider, error) => metrics.providerError(provider, error.kind),
       retry: (target, error, delayMs) => {
         metrics.retry(target.provider.name);
-        logger.warn({ provider: target.provider.name, model: target.model, errorKind: error.kind, status: error.details.status, delayMs }, "retrying model call");
+        logger.warn(
+          { provider: target.provider.name, model: target.model, errorKind: error.kind, status: error.details.status, delayMs },
+          "retrying model call",
+        );
       },
     },
   });
-  const state = new StateStore({ ...config.state, onPoolError: (error) => logger.warn({ err: error }, "the database connection failed; queries retry on their own") });
-  const conversations = new ConversationStore(state, config.conversations);
-  const connector = config.connector && new Connector(config.connector, { state, logger, metrics, fetch: seams.connectorFetch });
-  const usage = new UsageRecorder(state, { retentionDays: config.api.usageRetentionDays, onError: (error) => logger.warn({ err: error }, "usage could not be saved; it is kept to try again") });
-  const jobs = createJobs(config, state, metrics, logger);
-  const knowledge = createKnowledge(config, { ollama, limiters, state });
-  return { ollama, router, gateway, limiters, catalog, state, conversations, usage, jobs, knowledge, providerHttp, metrics, inFlight: new InFlight(), stopping: new AbortController(), sessions, sseStreams, connector };
 }
 
 function createJobs(config: Config, state: StateStore, metrics: Metrics, logger: Logger): JobRunner {
@@ -106,7 +138,12 @@ function createJobs(config: Config, state: StateStore, metrics: Metrics, logger:
 /** Questions are embedded in a fair Ollama slot, like every other call to it. */
 function createKnowledge(config: Config, parts: Pick<Services, "ollama" | "limiters" | "state">): KnowledgeBase {
   const { embedModel, embedDimensions, maxDocumentBytes, maxBytesPerOwner } = config.docs;
-  const embedder = new Embedder({ ollama: parts.ollama, model: embedModel, dimensions: embedDimensions, run: (work, signal, owner) => parts.limiters.ollama.run(work, signal, owner) });
+  const embedder = new Embedder({
+    ollama: parts.ollama,
+    model: embedModel,
+    dimensions: embedDimensions,
+    run: (work, signal, owner) => parts.limiters.ollama.run(work, signal, owner),
+  });
   return new KnowledgeBase(new DocumentStore(parts.state), embedder, { maxDocumentBytes, maxBytesPerOwner, maxDocumentsPerOwner: 1_000 });
 }
 

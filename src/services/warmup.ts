@@ -1,7 +1,7 @@
-import type { Logger } from "../logger.js";
 import { LlmError } from "../llm/errors.js";
 import type { ModelRouter } from "../llm/gateway/router.js";
 import type { OllamaProvider } from "../llm/providers/ollama.js";
+import type { Logger } from "../logger.js";
 
 /**
  * Loads WARM_MODELS into Ollama one after another, in the background, so the first real call does

@@ -16,7 +16,15 @@ export type ConnectedClient = {
   liveGrants: number;
 };
 
-type ApprovalRow = { client_id: string; client_name: string; redirect_uris: string[]; via: ConnectedClient["via"]; first_approved_at: Date; last_approved_at: Date; live_grants: number };
+type ApprovalRow = {
+  client_id: string;
+  client_name: string;
+  redirect_uris: string[];
+  via: ConnectedClient["via"];
+  first_approved_at: Date;
+  last_approved_at: Date;
+  live_grants: number;
+};
 
 /**
  * The owner's side of the connector: which clients were approved (listed and revoked by

@@ -1,4 +1,4 @@
-import { StateError, type Queryable } from "./db.js";
+import { type Queryable, StateError } from "./db.js";
 
 /** An embedding space: one model at one vector length. Vectors of two spaces are never compared. */
 export type Space = { id: number; model: string; dimensions: number };
@@ -51,9 +51,12 @@ function safeInt(value: number): number {
  * rest of the store keeps working.
  */
 export async function ensureVectorExtension(db: Queryable, where: string): Promise<void> {
-  const state = async () => (await db.query<{ installed: boolean; available: boolean }>(
-    "select exists (select 1 from pg_extension where extname = 'vector') as installed, exists (select 1 from pg_available_extensions where name = 'vector') as available",
-  ))[0]!;
+  const state = async () =>
+    (
+      await db.query<{ installed: boolean; available: boolean }>(
+        "select exists (select 1 from pg_extension where extname = 'vector') as installed, exists (select 1 from pg_available_extensions where name = 'vector') as available",
+      )
+    )[0]!;
   const before = await state();
   if (before.installed) return;
   if (!before.available) {
@@ -66,7 +69,9 @@ export async function ensureVectorExtension(db: Queryable, where: string): Promi
   } catch (error) {
     if ((await state()).installed) return; // another process created it at the same moment
     const reason = error instanceof Error ? error.message : String(error);
-    throw new StateError(`${where} has pgvector, but this database user could not enable it (${reason}). Run \`create extension vector;\` once as the database's owner or a superuser.`);
+    throw new StateError(
+      `${where} has pgvector, but this database user could not enable it (${reason}). Run \`create extension vector;\` once as the database's owner or a superuser.`,
+    );
   }
 }
 

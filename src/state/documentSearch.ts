@@ -1,5 +1,5 @@
+import { type Space, spacePredicate, vectorExpression, vectorParam } from "./documentIndex.js";
 import { SHARED } from "./documents.js";
-import { spacePredicate, vectorExpression, vectorParam, type Space } from "./documentIndex.js";
 import type { StateStore } from "./store.js";
 
 export type SearchMode = "hybrid" | "vector" | "keyword";

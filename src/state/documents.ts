@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Queryable } from "./db.js";
-import { vectorParam, type Space } from "./documentIndex.js";
+import { type Space, vectorParam } from "./documentIndex.js";
 import type { StateStore } from "./store.js";
 
 /** Documents that `pnpm index` wrote belong to no caller: every caller reads them. */
@@ -26,7 +26,7 @@ const CHUNKS_PER_STATEMENT = 256;
  */
 export const TSV_SQL = "setweight(to_tsvector('english', $TITLE || ' ' || c.heading), 'A') || setweight(to_tsvector('english', c.body), 'D')";
 
-const INFO_COLUMNS = "id, owner, source, section, title, bytes, chunks, updated_at as \"updatedAt\"";
+const INFO_COLUMNS = 'id, owner, source, section, title, bytes, chunks, updated_at as "updatedAt"';
 
 /**
  * Documents, their chunks and vectors in the state store. A document is written whole, in one
@@ -48,19 +48,27 @@ export class DocumentStore {
   /** Every space that holds vectors (an index probe per space, whatever the number of chunks). */
   spaces(): Promise<Space[]> {
     return this.store.use((db) =>
-      db.query<Space>("select id, model, dimensions from embedding_spaces s where exists (select 1 from document_vectors v where v.space_id = s.id) order by id"),
+      db.query<Space>(
+        "select id, model, dimensions from embedding_spaces s where exists (select 1 from document_vectors v where v.space_id = s.id) order by id",
+      ),
     );
   }
 
   /** How many documents have their vectors in a space. */
   async documentsIn(space: Space): Promise<number> {
-    const [row] = await this.store.use((db) => db.query<{ n: number }>("select count(distinct document_id)::integer as n from document_vectors where space_id = $1", [space.id]));
+    const [row] = await this.store.use((db) =>
+      db.query<{ n: number }>("select count(distinct document_id)::integer as n from document_vectors where space_id = $1", [space.id]),
+    );
     return row!.n;
   }
 
   /** Spaces no chunk uses any more (after a model change was re-embedded): their rows go. */
   async dropUnusedSpaces(): Promise<Space[]> {
-    return this.store.use((db) => db.query<Space>("delete from embedding_spaces s where not exists (select 1 from document_vectors v where v.space_id = s.id) returning id, model, dimensions"));
+    return this.store.use((db) =>
+      db.query<Space>(
+        "delete from embedding_spaces s where not exists (select 1 from document_vectors v where v.space_id = s.id) returning id, model, dimensions",
+      ),
+    );
   }
 
   /**
@@ -111,7 +119,17 @@ export class DocumentStore {
         const id = old?.id ?? randomUUID();
         await tx.query(
           "insert into documents (id, owner, source, section, title, content, content_hash, bytes, chunks, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
-          [id, document.owner, document.source, document.section, document.title, document.content, document.contentHash, Buffer.byteLength(document.content), chunks.length],
+          [
+            id,
+            document.owner,
+            document.source,
+            document.section,
+            document.title,
+            document.content,
+            document.contentHash,
+            Buffer.byteLength(document.content),
+            chunks.length,
+          ],
         );
         for (let start = 0; start < chunks.length; start += CHUNKS_PER_STATEMENT) {
           const slice = chunks.slice(start, start + CHUNKS_PER_STATEMENT);
@@ -136,7 +154,10 @@ export class DocumentStore {
   /** Removes the shared documents under `prefix` whose source is not in `keep`; returns their sources. */
   async prune(prefix: string, keep: ReadonlySet<string>): Promise<string[]> {
     return this.store.use(async (db) => {
-      const under = await db.query<{ id: string; source: string }>("select id, source from documents where owner = $1 and left(source, length($2)) = $2", [SHARED, prefix]);
+      const under = await db.query<{ id: string; source: string }>("select id, source from documents where owner = $1 and left(source, length($2)) = $2", [
+        SHARED,
+        prefix,
+      ]);
       const gone = under.filter((row) => !keep.has(row.source));
       if (gone.length > 0) await db.query("delete from documents where id = any($1::uuid[])", [gone.map((row) => row.id)]);
       return gone.map((row) => row.source).sort();
@@ -145,14 +166,19 @@ export class DocumentStore {
 
   /** A document the caller may read, whole; another caller's is answered as if it did not exist. */
   async get(id: string, owner: string): Promise<StoredDocument | undefined> {
-    const rows = await this.store.use((db) => db.query<StoredDocument>(`select ${INFO_COLUMNS}, content from documents where id = $1 and owner in ($2, $3)`, [id, SHARED, owner]));
+    const rows = await this.store.use((db) =>
+      db.query<StoredDocument>(`select ${INFO_COLUMNS}, content from documents where id = $1 and owner in ($2, $3)`, [id, SHARED, owner]),
+    );
     return rows[0];
   }
 
   /** The caller's sections (its own and the shared ones), with how many documents and bytes each. */
   sections(owner: string): Promise<SectionSummary[]> {
     return this.store.use((db) =>
-      db.query<SectionSummary>("select section, count(*)::integer as documents, sum(bytes)::bigint::float8 as bytes from documents where owner in ($1, $2) group by section order by lower(section), section", [SHARED, owner]),
+      db.query<SectionSummary>(
+        "select section, count(*)::integer as documents, sum(bytes)::bigint::float8 as bytes from documents where owner in ($1, $2) group by section order by lower(section), section",
+        [SHARED, owner],
+      ),
     );
   }
 

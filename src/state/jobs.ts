@@ -129,7 +129,11 @@ export class JobStore {
   }
 
   /** Records how a running job ended; false if it was no longer running here (reported as interrupted meanwhile). */
-  async finish(id: string, runner: string, end: { state: Exclude<JobState, "running">; result?: JobOutput; failure?: JobFailure; progress: string; steps: number }): Promise<boolean> {
+  async finish(
+    id: string,
+    runner: string,
+    end: { state: Exclude<JobState, "running">; result?: JobOutput; failure?: JobFailure; progress: string; steps: number },
+  ): Promise<boolean> {
     const rows = await this.store.use((db) => {
       const now = this.now();
       return db.query(
@@ -167,7 +171,10 @@ export class JobStore {
   async interruptRunner(runner: string, failure: JobFailure): Promise<number> {
     const rows = await this.store.use((db) => {
       const now = this.now();
-      return db.query("update jobs set state = 'interrupted', failure = $2, finished_at = $3, expires_at = $4 where runner = $1 and state = 'running' returning id", [runner, json(failure), now, this.expiry(now)]);
+      return db.query(
+        "update jobs set state = 'interrupted', failure = $2, finished_at = $3, expires_at = $4 where runner = $1 and state = 'running' returning id",
+        [runner, json(failure), now, this.expiry(now)],
+      );
     });
     return rows.length;
   }

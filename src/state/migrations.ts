@@ -176,11 +176,15 @@ export async function migrate(db: Db, migrations: Migration[] = MIGRATIONS): Pro
   const latest = migrations.at(-1)?.version ?? 0;
   return db.transaction(async (tx) => {
     await tx.query("select pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
-    await tx.exec("create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())");
+    await tx.exec(
+      "create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())",
+    );
     const applied = new Set((await tx.query<{ version: number }>("select version from schema_migrations")).map((row) => row.version));
     const from = Math.max(0, ...applied);
     if (from > latest) {
-      throw new StateError(`${db.where} has schema version ${from}, newer than this server's ${latest}: it was written by a newer mcp-lab. Upgrade this server, or point it at another database. Nothing was changed.`);
+      throw new StateError(
+        `${db.where} has schema version ${from}, newer than this server's ${latest}: it was written by a newer mcp-lab. Upgrade this server, or point it at another database. Nothing was changed.`,
+      );
     }
     // Each version not applied yet, in order (not only those above the highest: a version added
     // between two that were applied elsewhere is still applied).

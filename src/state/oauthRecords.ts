@@ -61,20 +61,33 @@ export class OAuthRecords {
 
   /** The payload stored under an id (its own id put back), or undefined. Expiry is the caller's to check. */
   async find(kind: string, id: string): Promise<OAuthPayload | undefined> {
-    const rows = await this.store.use((db) => db.query<{ payload: OAuthPayload; consumed_at: Date | null }>("select payload, consumed_at from oauth_records where kind = $1 and id_hash = $2", [kind, hashId(id)]));
+    const rows = await this.store.use((db) =>
+      db.query<{ payload: OAuthPayload; consumed_at: Date | null }>("select payload, consumed_at from oauth_records where kind = $1 and id_hash = $2", [
+        kind,
+        hashId(id),
+      ]),
+    );
     const row = rows[0];
     if (!row) return undefined;
-    return { ...row.payload, ...(kind !== "Client" && { jti: id }), ...(row.consumed_at && { consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) }) };
+    return {
+      ...row.payload,
+      ...(kind !== "Client" && { jti: id }),
+      ...(row.consumed_at && { consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) }),
+    };
   }
 
   /** A session by its fixed uid (only read: its own id, a credential, is not known here). */
   async findSessionByUid(uid: string): Promise<OAuthPayload | undefined> {
-    const rows = await this.store.use((db) => db.query<{ payload: OAuthPayload }>("select payload from oauth_records where kind = 'Session' and session_uid = $1 limit 1", [uid]));
+    const rows = await this.store.use((db) =>
+      db.query<{ payload: OAuthPayload }>("select payload from oauth_records where kind = 'Session' and session_uid = $1 limit 1", [uid]),
+    );
     return rows[0]?.payload;
   }
 
   async consume(kind: string, id: string): Promise<void> {
-    await this.store.use((db) => db.query("update oauth_records set consumed_at = $3 where kind = $1 and id_hash = $2 and consumed_at is null", [kind, hashId(id), this.now()]));
+    await this.store.use((db) =>
+      db.query("update oauth_records set consumed_at = $3 where kind = $1 and id_hash = $2 and consumed_at is null", [kind, hashId(id), this.now()]),
+    );
   }
 
   async destroy(kind: string, id: string): Promise<void> {
@@ -97,7 +110,10 @@ export class OAuthRecords {
       );
       return;
     }
-    await tx.query(`delete from oauth_records where kind = $1 and id_hash in (select id_hash from oauth_records where kind = $1 order by created_at desc, id_hash offset $2)`, [kind, this.limits.maxPerKind]);
+    await tx.query(
+      `delete from oauth_records where kind = $1 and id_hash in (select id_hash from oauth_records where kind = $1 order by created_at desc, id_hash offset $2)`,
+      [kind, this.limits.maxPerKind],
+    );
   }
 
   /** Expired records, used refresh tokens past their watch, and clients never approved. */

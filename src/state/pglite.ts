@@ -8,7 +8,9 @@ type PGliteLike = {
   waitReady: Promise<void>;
   query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
   exec(sql: string): Promise<unknown>;
-  transaction<T>(work: (tx: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>; exec(sql: string): Promise<unknown> }) => Promise<T>): Promise<T>;
+  transaction<T>(
+    work: (tx: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>; exec(sql: string): Promise<unknown> }) => Promise<T>,
+  ): Promise<T>;
   close(): Promise<void>;
 };
 
@@ -20,7 +22,9 @@ type PGliteLike = {
  */
 export async function openPglite(dir: string): Promise<Db> {
   if (existsSync(dir) && readdirSync(dir).some((name) => name !== LOCK_FILE) && !existsSync(join(dir, "PG_VERSION"))) {
-    throw new StateError(`${dir} is not empty and is not an mcp-lab database (no PG_VERSION): move it away, or set DATA_DIR to another directory. Nothing was changed.`);
+    throw new StateError(
+      `${dir} is not empty and is not an mcp-lab database (no PG_VERSION): move it away, or set DATA_DIR to another directory. Nothing was changed.`,
+    );
   }
   const [{ PGlite }, { vector }] = await Promise.all([import("@electric-sql/pglite"), import("@electric-sql/pglite-pgvector")]);
   mkdirSync(dir, { recursive: true });
@@ -32,7 +36,9 @@ export async function openPglite(dir: string): Promise<Db> {
     await pg.waitReady;
   } catch (error) {
     lock.release();
-    throw new StateError(`The embedded database in ${dir} could not be opened (${error instanceof Error ? error.message : String(error)}). If the files are damaged, restore them from a backup; nothing was deleted.`);
+    throw new StateError(
+      `The embedded database in ${dir} could not be opened (${error instanceof Error ? error.message : String(error)}). If the files are damaged, restore them from a backup; nothing was deleted.`,
+    );
   }
   const wrap = (q: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>; exec(sql: string): Promise<unknown> }): Queryable => ({
     query: async <T extends Row>(sql: string, params?: unknown[]) => (await q.query<T>(sql, params)).rows,

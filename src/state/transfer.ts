@@ -12,7 +12,9 @@ export async function appTables(db: Db): Promise<string[]> {
   const ordered: string[] = [];
   while (pending.length > 0) {
     // A table whose parents are all placed (a table pointing at itself does not wait for itself); a cycle goes in as it is.
-    const next = pending.findIndex((table) => links.every((link) => link.child !== table || link.parent === table || ordered.includes(link.parent) || !pending.includes(link.parent)));
+    const next = pending.findIndex((table) =>
+      links.every((link) => link.child !== table || link.parent === table || ordered.includes(link.parent) || !pending.includes(link.parent)),
+    );
     ordered.push(...pending.splice(Math.max(next, 0), 1));
   }
   return ordered;
@@ -26,7 +28,10 @@ export async function* exportRows(db: Db, batch = 500): AsyncGenerator<string> {
   for (const table of await appTables(db)) {
     // Pages by physical row position: any table, no key needed, each row read once.
     for (let after = "(0,0)"; ; ) {
-      const rows = await db.query<{ row: unknown; at: string }>(`select row_to_json(t) as row, t.ctid::text as at from ${quoteIdent(table)} t where t.ctid > $1::tid order by t.ctid limit $2`, [after, batch]);
+      const rows = await db.query<{ row: unknown; at: string }>(
+        `select row_to_json(t) as row, t.ctid::text as at from ${quoteIdent(table)} t where t.ctid > $1::tid order by t.ctid limit $2`,
+        [after, batch],
+      );
       for (const { row } of rows) yield JSON.stringify({ table, row });
       if (rows.length < batch) break;
       after = rows.at(-1)!.at;
@@ -43,7 +48,9 @@ export async function importRows(db: Db, lines: AsyncIterable<string>, batch = 5
   const flush = async () => {
     if (!pending || pending.rows.length === 0) return;
     const { table, rows } = pending;
-    await db.query(`insert into ${quoteIdent(table)} select * from json_populate_recordset(null::${quoteIdent(table)}, $1::json) on conflict do nothing`, [JSON.stringify(rows)]);
+    await db.query(`insert into ${quoteIdent(table)} select * from json_populate_recordset(null::${quoteIdent(table)}, $1::json) on conflict do nothing`, [
+      JSON.stringify(rows),
+    ]);
     counts[table] = (counts[table] ?? 0) + rows.length;
     pending.rows = [];
   };

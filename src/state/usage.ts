@@ -52,13 +52,15 @@ export class UsageRecorder {
     this.pending = new Map();
     if (rows.length === 0) return this.flushing;
     this.flushing = this.flushing.then(() =>
-      this.store.use((db) => upsert(db, rows)).then(
-        () => undefined,
-        (error: unknown) => {
-          this.options.onError?.(error);
-          for (const row of rows) this.merge(row);
-        },
-      ),
+      this.store
+        .use((db) => upsert(db, rows))
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            this.options.onError?.(error);
+            for (const row of rows) this.merge(row);
+          },
+        ),
     );
     return this.flushing;
   }
@@ -75,7 +77,14 @@ export class UsageRecorder {
         [since],
       ),
     );
-    return rows.map((r) => ({ day: r.day, owner: r.owner, model: r.model, requests: Number(r.requests), inputTokens: Number(r.input_tokens), outputTokens: Number(r.output_tokens) }));
+    return rows.map((r) => ({
+      day: r.day,
+      owner: r.owner,
+      model: r.model,
+      requests: Number(r.requests),
+      inputTokens: Number(r.input_tokens),
+      outputTokens: Number(r.output_tokens),
+    }));
   }
 
   private merge(row: UsageRow): void {
@@ -96,7 +105,14 @@ export class UsageRecorder {
 }
 
 function upsert(db: Queryable, rows: UsageRow[]): Promise<unknown> {
-  const records = rows.map((r) => ({ day: r.day, owner: r.owner, model: r.model, requests: r.requests, input_tokens: r.inputTokens, output_tokens: r.outputTokens }));
+  const records = rows.map((r) => ({
+    day: r.day,
+    owner: r.owner,
+    model: r.model,
+    requests: r.requests,
+    input_tokens: r.inputTokens,
+    output_tokens: r.outputTokens,
+  }));
   return db.query(
     `insert into token_usage select * from json_populate_recordset(null::token_usage, $1::json)
      on conflict (day, owner, model) do update set requests = token_usage.requests + excluded.requests,

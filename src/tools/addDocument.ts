@@ -11,7 +11,10 @@ const parameters = z.object({
     .max(200, "title is at most 200 characters")
     .regex(/^[^\p{Cc}]+$/u, "title may not contain control characters")
     .describe("The document's title. Adding another text with the same title and section replaces this one."),
-  text: z.string().min(1, "text must not be empty: pass the document's text (Markdown is split at its headings)").describe("The document's text; Markdown headings split it into parts."),
+  text: z
+    .string()
+    .min(1, "text must not be empty: pass the document's text (Markdown is split at its headings)")
+    .describe("The document's text; Markdown headings split it into parts."),
   section: sectionName.optional().describe('The section it belongs to (default "notes"); list_sections shows the existing ones.'),
 });
 
@@ -25,7 +28,9 @@ export function addDocumentTool(deps: { knowledge: KnowledgeBase }): ToolDefinit
     run: async (args, context, record) => {
       Object.assign(record, { provider: "ollama", model: deps.knowledge.embedModel });
       const section = args.section ?? "notes";
-      const added = await userFacing(() => deps.knowledge.add({ title: args.title, section, text: args.text, owner: context.caller.id, signal: context.signal }));
+      const added = await userFacing(() =>
+        deps.knowledge.add({ title: args.title, section, text: args.text, owner: context.caller.id, signal: context.signal }),
+      );
       record.promptTokens = added.tokens;
       return {
         text: `Added "${args.title}" to section ${section} as id ${added.id} (${added.chunks} chunk(s)). search_docs and ask_docs find it now; only your token can see it.`,

@@ -11,7 +11,15 @@ import { modelName } from "./schemas.js";
 import { streamedChat } from "./streamedChat.js";
 import { refuseLongPrompt, type ToolDefinition, type ToolOutput } from "./tool.js";
 
-export type AskDocsDeps = { knowledge: KnowledgeBase; gateway: LlmGateway; jobs: JobRunner; defaultModel: string; maxOutputChars: number; maxPromptChars: number; progressIntervalMs: number };
+export type AskDocsDeps = {
+  knowledge: KnowledgeBase;
+  gateway: LlmGateway;
+  jobs: JobRunner;
+  defaultModel: string;
+  maxOutputChars: number;
+  maxPromptChars: number;
+  progressIntervalMs: number;
+};
 
 const parameters = z.object({
   question: z
@@ -20,7 +28,9 @@ const parameters = z.object({
     .min(1, "question must not be empty: ask what you want to know from your documents")
     .max(4_000, "question is at most 4,000 characters: ask one thing at a time")
     .describe("What you want to know from your documents."),
-  model: modelName.optional().describe("The model that writes the answer (default: the server's LLM_MODEL). A local Ollama model keeps your documents on your machine."),
+  model: modelName
+    .optional()
+    .describe("The model that writes the answer (default: the server's LLM_MODEL). A local Ollama model keeps your documents on your machine."),
   top_n: topN(20, 6),
   section: sectionName.optional().describe("Only use this section's documents (list_sections shows them)."),
   background,
@@ -54,8 +64,7 @@ function sourcesPrompt(hits: SearchHit[], budget: number): { text: string; used:
 export function askDocsTool(deps: AskDocsDeps): ToolDefinition<typeof parameters> {
   return {
     name: "ask_docs",
-    description:
-      `Answers a question from the user's own documents: finds the passages that match it (search_docs), then has a model answer only from them, citing each passage it used as [n] with the document's title and id. Says plainly when the documents do not contain the answer. With a local model (LOCAL_ONLY, or an Ollama model), nothing leaves the user's machines. A slow answer (still being written after ${seconds(deps.jobs.waitCapMs)} s) comes back as a job_id instead: call get_job with it to collect the answer, without asking the user.`,
+    description: `Answers a question from the user's own documents: finds the passages that match it (search_docs), then has a model answer only from them, citing each passage it used as [n] with the document's title and id. Says plainly when the documents do not contain the answer. With a local model (LOCAL_ONLY, or an Ollama model), nothing leaves the user's machines. A slow answer (still being written after ${seconds(deps.jobs.waitCapMs)} s) comes back as a job_id instead: call get_job with it to collect the answer, without asking the user.`,
     parameters,
     annotations: { title: "Ask your documents", readOnlyHint: true, openWorldHint: true },
     run: async (args, context, record) => {
@@ -63,10 +72,15 @@ export function askDocsTool(deps: AskDocsDeps): ToolDefinition<typeof parameters
       const target = deps.gateway.resolve(args.model ?? deps.defaultModel);
       Object.assign(record, { provider: target.provider.name, model: target.qualifiedName });
       const owner = context.caller.id;
-      const found = await userFacing(() => deps.knowledge.search({ query: args.question, topN: args.top_n ?? 6, section: args.section, owner, signal: context.signal }));
+      const found = await userFacing(() =>
+        deps.knowledge.search({ query: args.question, topN: args.top_n ?? 6, section: args.section, owner, signal: context.signal }),
+      );
       if (found.hits.length === 0) {
         const answer = `Your documents do not contain anything that matches this question${args.section ? ` in section ${args.section}` : ""}, so there is no answer from them.`;
-        return { text: [answer, ...found.notes.map((n) => `— ${n}`)].join("\n"), structured: { answer, found: false, sources: [], model: null, notes: found.notes } };
+        return {
+          text: [answer, ...found.notes.map((n) => `— ${n}`)].join("\n"),
+          structured: { answer, found: false, sources: [], model: null, notes: found.notes },
+        };
       }
       const { text: sources, used } = sourcesPrompt(found.hits, deps.maxPromptChars - SYSTEM.length - args.question.length - 100);
       const messages: ChatMessage[] = [
@@ -81,7 +95,12 @@ export function askDocsTool(deps: AskDocsDeps): ToolDefinition<typeof parameters
           job,
           { heartbeatMs: deps.progressIntervalMs, waiting: "reading the passages…" },
         );
-        Object.assign(record, { provider: result.provider, model: result.qualifiedName, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
+        Object.assign(record, {
+          provider: result.provider,
+          model: result.qualifiedName,
+          promptTokens: result.promptTokens,
+          completionTokens: result.completionTokens,
+        });
         return present(result, used, args.question, { notes: found.notes, latencyMs, maxChars: deps.maxOutputChars });
       });
     },
@@ -93,7 +112,9 @@ function present(result: GatewayResult, used: SearchHit[], question: string, sho
   const raw = result.text.trim();
   const found = !raw.includes(NOT_FOUND) && raw.length > 0;
   const cited = new Set([...raw.matchAll(/\[(\d{1,2})\]/g)].map((m) => Number(m[1])).filter((n) => n >= 1 && n <= used.length));
-  const answer = found ? capOutput(raw, shown.maxChars).text : "Your documents do not contain the answer to this question. The closest passages are listed below; none of them answers it.";
+  const answer = found
+    ? capOutput(raw, shown.maxChars).text
+    : "Your documents do not contain the answer to this question. The closest passages are listed below; none of them answers it.";
   const sources = used.map((hit, i) => ({ number: i + 1, cited: cited.has(i + 1), ...hitData(hit, question) }));
   const list = sources.map((s) => `[${s.number}] ${where(s)} · id ${s.id}${found ? (s.cited ? "" : " (given, not cited)") : ""}`);
   const lines = [answer, "", found ? "Sources:" : "Closest passages:", ...list];
@@ -104,6 +125,16 @@ function present(result: GatewayResult, used: SearchHit[], question: string, sho
   for (const note of shown.notes) lines.push(`— ${note}`);
   return {
     text: lines.join("\n"),
-    structured: { answer, found, sources, model: result.qualifiedName, provider: result.provider, promptTokens: result.promptTokens ?? null, completionTokens: result.completionTokens ?? null, latencyMs: shown.latencyMs, notes: shown.notes },
+    structured: {
+      answer,
+      found,
+      sources,
+      model: result.qualifiedName,
+      provider: result.provider,
+      promptTokens: result.promptTokens ?? null,
+      completionTokens: result.completionTokens ?? null,
+      latencyMs: shown.latencyMs,
+      notes: shown.notes,
+    },
   };
 }

@@ -9,7 +9,7 @@ import { background, runAsJob, seconds } from "./handOff.js";
 import { capOutput } from "./output.js";
 import { maxTokens, modelName, temperature, think } from "./schemas.js";
 import { streamedChat } from "./streamedChat.js";
-import { type CallRecord, refuseLongPrompt, ToolError, type ToolDefinition, type ToolOutput } from "./tool.js";
+import { type CallRecord, refuseLongPrompt, type ToolDefinition, ToolError, type ToolOutput } from "./tool.js";
 
 export type AskLlmDeps = {
   gateway: LlmGateway;
@@ -32,8 +32,17 @@ const parameters = z.object({
   temperature: temperature.optional(),
   max_tokens: maxTokens.optional(),
   think: think.optional(),
-  show_thinking: z.boolean().optional().describe("Also return the model's reasoning trace (in the text and in structuredContent.thinking). Off by default: reasoning is kept out of the result."),
-  num_ctx: z.number().int().min(256).max(1_048_576).optional().describe("Ollama only: context window in tokens (Ollama's default is small, e.g. 4096). Larger costs memory."),
+  show_thinking: z
+    .boolean()
+    .optional()
+    .describe("Also return the model's reasoning trace (in the text and in structuredContent.thinking). Off by default: reasoning is kept out of the result."),
+  num_ctx: z
+    .number()
+    .int()
+    .min(256)
+    .max(1_048_576)
+    .optional()
+    .describe("Ollama only: context window in tokens (Ollama's default is small, e.g. 4096). Larger costs memory."),
   keep_alive: z
     .union([z.string().regex(/^-?\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as "10m", "1h", "0" or "-1"'), z.number()])
     .optional()
@@ -67,7 +76,8 @@ export function askLlmTool(deps: AskLlmDeps): ToolDefinition<typeof parameters> 
     run: async (args, context, record) => {
       const owner = context.caller.id;
       const conversation = args.conversation_id ? await deps.conversations.get(args.conversation_id, owner) : deps.conversations.start(owner);
-      if (!conversation) throw new ToolError(`Conversation ${args.conversation_id} is unknown or has expired (CONVERSATION_TTL_MS). Omit conversation_id to start a new one.`);
+      if (!conversation)
+        throw new ToolError(`Conversation ${args.conversation_id} is unknown or has expired (CONVERSATION_TTL_MS). Omit conversation_id to start a new one.`);
       refuseLongPrompt(deps.maxPromptChars, args.prompt, args.system);
       const target = deps.gateway.resolve(args.model ?? deps.defaultModel);
       record.provider = target.provider.name;
@@ -76,12 +86,22 @@ export function askLlmTool(deps: AskLlmDeps): ToolDefinition<typeof parameters> 
       const history = deps.conversations.history(conversation, deps.maxPromptChars - args.prompt.length - (args.system?.length ?? 0));
       const messages: ChatMessage[] = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), ...history.messages, user];
       const prepared: Prepared = { args, target, messages, user, conversation, omittedTurns: history.omitted, owner };
-      return runAsJob(deps.jobs, { tool: "ask_llm", model: target.qualifiedName, background: args.background, context }, (job) => generate(deps, prepared, job, record));
+      return runAsJob(deps.jobs, { tool: "ask_llm", model: target.qualifiedName, background: args.background, context }, (job) =>
+        generate(deps, prepared, job, record),
+      );
     },
   };
 }
 
-type Prepared = { args: z.infer<typeof parameters>; target: ResolvedModel; messages: ChatMessage[]; user: ChatMessage; conversation: Conversation; omittedTurns: number; owner: string };
+type Prepared = {
+  args: z.infer<typeof parameters>;
+  target: ResolvedModel;
+  messages: ChatMessage[];
+  user: ChatMessage;
+  conversation: Conversation;
+  omittedTurns: number;
+  owner: string;
+};
 
 /** The model call and everything after it: what runs in the background once the call is handed off. */
 async function generate(deps: AskLlmDeps, prepared: Prepared, job: JobWorkContext, record: CallRecord): Promise<ToolOutput> {
@@ -103,19 +123,38 @@ async function generate(deps: AskLlmDeps, prepared: Prepared, job: JobWorkContex
     job,
     { heartbeatMs: deps.progressIntervalMs, waiting: "thinking…" },
   );
-  Object.assign(record, { provider: result.provider, model: result.qualifiedName, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
+  Object.assign(record, {
+    provider: result.provider,
+    model: result.qualifiedName,
+    promptTokens: result.promptTokens,
+    completionTokens: result.completionTokens,
+  });
   const answer = capOutput(result.text, deps.maxOutputChars);
   // The answer is what the caller waited for: a store that fails now costs the conversation, not the answer.
   const saved: Saved = await deps.conversations.record(conversation, user, { role: "assistant", content: answer.text }).catch((error: unknown) => {
     if (!(error instanceof StateError)) throw error;
     return { ...conversation, unsaved: error.message };
   });
-  return present(result, { answer, showThinking: args.show_thinking ?? false, latencyMs, saved, omittedTurns: prepared.omittedTurns, maxChars: deps.maxOutputChars });
+  return present(result, {
+    answer,
+    showThinking: args.show_thinking ?? false,
+    latencyMs,
+    saved,
+    omittedTurns: prepared.omittedTurns,
+    maxChars: deps.maxOutputChars,
+  });
 }
 
 type Saved = Conversation & { unsaved?: string };
 
-type Presented = { answer: { text: string; truncated: boolean }; showThinking: boolean; latencyMs: number; saved: Saved; omittedTurns: number; maxChars: number };
+type Presented = {
+  answer: { text: string; truncated: boolean };
+  showThinking: boolean;
+  latencyMs: number;
+  saved: Saved;
+  omittedTurns: number;
+  maxChars: number;
+};
 
 /** The result as the caller sees it: the answer (with the reasoning only when asked for), a footer, the same as structured data. */
 function present(result: GatewayResult, shown: Presented): ToolOutput {

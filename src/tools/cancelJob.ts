@@ -9,7 +9,8 @@ const parameters = z.object({ job_id: jobId });
 function said({ job, action }: Cancelled): string {
   const which = `Job ${job.id} (${job.tool}, ${job.model})`;
   if (action === "removed") return `${which} had already ended (${job.state}); it is removed now, with its result.`;
-  if (action === "requested") return `${which}: the cancel is passed to the server process running it, which stops it within a few seconds (JOB_HEARTBEAT_MS). get_job shows when it has.`;
+  if (action === "requested")
+    return `${which}: the cancel is passed to the server process running it, which stops it within a few seconds (JOB_HEARTBEAT_MS). get_job shows when it has.`;
   if (job.state === "cancelled") return `${which} is cancelled: the model request was stopped, and nothing more is generated.`;
   return `${which} had already ended (${job.state}) before the cancel reached it. Its result is kept: collect it with get_job, or call cancel_job again to remove it.`;
 }

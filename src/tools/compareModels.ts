@@ -7,7 +7,7 @@ import { background, runAsJob, seconds } from "./handOff.js";
 import { capOutput } from "./output.js";
 import { ProgressReporter } from "./progress.js";
 import { maxTokens, modelName, temperature, think } from "./schemas.js";
-import { refuseLongPrompt, ToolError, type ToolDefinition } from "./tool.js";
+import { refuseLongPrompt, type ToolDefinition, ToolError } from "./tool.js";
 
 export type CompareModelsDeps = { gateway: LlmGateway; jobs: JobRunner; maxOutputChars: number; maxPromptChars: number; progressIntervalMs: number };
 
@@ -18,7 +18,7 @@ const parameters = z.object({
     .min(2, "compare at least 2 models")
     .max(8, "compare at most 8 models")
     .refine((models) => new Set(models).size === models.length, "each model once")
-    .describe("2 to 8 model names, any providers, e.g. [\"qwen3:4b\", \"gemma3:12b\", \"openai/gpt-4o-mini\"]."),
+    .describe('2 to 8 model names, any providers, e.g. ["qwen3:4b", "gemma3:12b", "openai/gpt-4o-mini"].'),
   system: z.string().optional().describe("Optional system prompt, the same for every model."),
   temperature: temperature.optional(),
   max_tokens: maxTokens.optional(),
@@ -42,7 +42,16 @@ export type Comparison = {
 };
 
 async function compareOne(gateway: LlmGateway, target: ResolvedModel, call: ChatCall, maxChars: number, showThinking: boolean): Promise<Comparison> {
-  const empty = { provider: null, answer: null, thinking: null, timeToFirstTokenMs: null, totalMs: null, tokensPerSecond: null, promptTokens: null, completionTokens: null };
+  const empty = {
+    provider: null,
+    answer: null,
+    thinking: null,
+    timeToFirstTokenMs: null,
+    totalMs: null,
+    tokensPerSecond: null,
+    promptTokens: null,
+    completionTokens: null,
+  };
   try {
     const result = await gateway.chat(target, call, { fallbacks: false });
     const generatingMs = result.durationMs - (result.timeToFirstTokenMs ?? 0);
@@ -74,14 +83,15 @@ function table(results: Comparison[]): string {
       `| ${r.model} | ${r.provider ?? "–"} | ${cell(r.timeToFirstTokenMs, " ms")} | ${cell(r.totalMs, " ms")} | ${cell(r.tokensPerSecond)} | ${cell(r.promptTokens)} / ${cell(r.completionTokens)} | ${r.ok ? "ok" : "failed"} |`,
   );
   const answers = results.map((r) => `### ${r.model}\n${r.ok ? r.answer : `**failed:** ${r.error}`}`);
-  return ["| model | provider | first token | total | tokens/s | tokens in / out | status |", "|---|---|---|---|---|---|---|", ...rows, "", ...answers].join("\n");
+  return ["| model | provider | first token | total | tokens/s | tokens in / out | status |", "|---|---|---|---|---|---|---|", ...rows, "", ...answers].join(
+    "\n",
+  );
 }
 
 export function compareModelsTool(deps: CompareModelsDeps): ToolDefinition<typeof parameters> {
   return {
     name: "compare_models",
-    description:
-      `Sends the same prompt to 2–8 models at once (local Ollama and cloud models mixed) and compares them: each answer, time to first token, total time, output tokens per second and token counts, as a markdown table. A model that fails shows its error; the others still answer. A slow comparison (still running after ${seconds(deps.jobs.waitCapMs)} s) comes back as a job_id instead: call get_job with it to collect the table, without asking the user.`,
+    description: `Sends the same prompt to 2–8 models at once (local Ollama and cloud models mixed) and compares them: each answer, time to first token, total time, output tokens per second and token counts, as a markdown table. A model that fails shows its error; the others still answer. A slow comparison (still running after ${seconds(deps.jobs.waitCapMs)} s) comes back as a job_id instead: call get_job with it to collect the table, without asking the user.`,
     parameters,
     annotations: { title: "Compare models on one prompt", readOnlyHint: true, openWorldHint: true },
     run: async (args, context, record) => {
@@ -92,7 +102,15 @@ export function compareModelsTool(deps: CompareModelsDeps): ToolDefinition<typeo
         const progress = new ProgressReporter(job.reportProgress, "compare_models", deps.progressIntervalMs);
         const messages = [...(args.system ? [{ role: "system" as const, content: args.system }] : []), { role: "user" as const, content: args.prompt }];
         const perModelChars = Math.floor(deps.maxOutputChars / args.models.length);
-        const call: ChatCall = { messages, temperature: args.temperature, maxTokens: args.max_tokens, think: args.think, signal: job.signal, owner: context.caller.id, maxAnswerChars: perModelChars };
+        const call: ChatCall = {
+          messages,
+          temperature: args.temperature,
+          maxTokens: args.max_tokens,
+          think: args.think,
+          signal: job.signal,
+          owner: context.caller.id,
+          maxAnswerChars: perModelChars,
+        };
         let finished = 0;
         const results = await Promise.all(
           targets.map((target) =>

@@ -41,7 +41,10 @@ export function snippet(body: string, query: string, length = 300): string {
   const positions = words.map((word) => lower.indexOf(word)).filter((at) => at >= 0);
   const first = positions.length > 0 ? Math.min(...positions) : 0;
   const start = Math.max(0, Math.min(first - Math.floor(length / 3), body.length - length));
-  const piece = body.slice(start, start + length).replace(/\s+/g, " ").trim();
+  const piece = body
+    .slice(start, start + length)
+    .replace(/\s+/g, " ")
+    .trim();
   return redactWindow(`${start > 0 ? "…" : ""}${piece}${start + length < body.length ? "…" : ""}`);
 }
 

@@ -1,8 +1,8 @@
 import { redactWindow } from "../secrets.js";
-import type { KnowledgeBase } from "../services/docs/knowledge.js";
-import { ADDED_PREFIX } from "../services/docs/indexer.js";
 import { formatOf } from "../services/docs/chunker.js";
-import { InvalidCursor, ResourceNotFound, type ResourceDefinition } from "./resource.js";
+import { ADDED_PREFIX } from "../services/docs/indexer.js";
+import type { KnowledgeBase } from "../services/docs/knowledge.js";
+import { InvalidCursor, type ResourceDefinition, ResourceNotFound } from "./resource.js";
 
 /** Documents listed per page of resources/list. */
 const PAGE = 100;
@@ -24,7 +24,8 @@ export function documentResources(deps: { knowledge: KnowledgeBase; maxOutputCha
     uriTemplate: "docs://documents/{id}",
     mimeType: "text/markdown",
     async list(caller, cursor) {
-      if (cursor !== undefined && !/^\d{1,9}$/.test(cursor)) throw new InvalidCursor(`'${cursor.slice(0, 40)}' is not a cursor this server gave: start again without one.`);
+      if (cursor !== undefined && !/^\d{1,9}$/.test(cursor))
+        throw new InvalidCursor(`'${cursor.slice(0, 40)}' is not a cursor this server gave: start again without one.`);
       const offset = cursor === undefined ? 0 : Number(cursor);
       const page = await deps.knowledge.list(caller.id, offset, PAGE + 1);
       return {
@@ -44,10 +45,15 @@ export function documentResources(deps: { knowledge: KnowledgeBase; maxOutputCha
     async read(variables, caller) {
       const id = variables.id ?? "";
       const document = UUID.test(id) ? await deps.knowledge.get(id, caller.id) : undefined;
-      if (!document) throw new ResourceNotFound(`There is no document docs://documents/${id.slice(0, 60)}. resources/list, search_docs and list_sections give the ids of your documents.`);
+      if (!document)
+        throw new ResourceNotFound(
+          `There is no document docs://documents/${id.slice(0, 60)}. resources/list, search_docs and list_sections give the ids of your documents.`,
+        );
       const cut = document.content.length > deps.maxOutputChars;
       const text = redactWindow(document.content.slice(0, deps.maxOutputChars));
-      const more = cut ? `\n\n[cut at ${deps.maxOutputChars} of ${document.content.length} characters; get_document with id ${document.id} and offset ${deps.maxOutputChars} continues it]` : "";
+      const more = cut
+        ? `\n\n[cut at ${deps.maxOutputChars} of ${document.content.length} characters; get_document with id ${document.id} and offset ${deps.maxOutputChars} continues it]`
+        : "";
       return { uri: `docs://documents/${document.id}`, mimeType: mimeTypeOf(document.source), text: `${text}${more}` };
     },
   };

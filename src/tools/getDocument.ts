@@ -2,7 +2,7 @@ import { z } from "zod";
 import { redactWindow } from "../secrets.js";
 import type { KnowledgeBase } from "../services/docs/knowledge.js";
 import { documentId } from "./docsCommon.js";
-import { ToolError, type ToolDefinition } from "./tool.js";
+import { type ToolDefinition, ToolError } from "./tool.js";
 
 const parameters = z.object({
   id: documentId.describe("The document's id, from search_docs, list_sections or ask_docs."),
@@ -26,17 +26,33 @@ export function getDocumentTool(deps: { knowledge: KnowledgeBase; maxOutputChars
       const document = await deps.knowledge.get(id, context.caller.id);
       if (!document) throw new ToolError(`There is no document with id ${id}. search_docs and list_sections give the ids of your documents.`);
       const length = document.content.length;
-      if (offset > length) throw new ToolError(`offset ${offset} is past the end of "${document.title}", which has ${length} characters. Use an offset from 0 to ${length}.`);
+      if (offset > length)
+        throw new ToolError(`offset ${offset} is past the end of "${document.title}", which has ${length} characters. Use an offset from 0 to ${length}.`);
       // Room for the header and the footer within MAX_OUTPUT_CHARS.
       const room = Math.max(100, deps.maxOutputChars - 600);
       const end = Math.min(length, offset + room);
       const next = end < length ? end : null;
       const header = `# ${document.title}\nsection ${document.section} · ${document.source} · ${document.bytes} bytes · id ${document.id}`;
-      const range = offset > 0 || next !== null ? `\n\n[characters ${offset}–${end} of ${length}${next === null ? "" : `; call get_document with offset ${next} for the rest`}]` : "";
+      const range =
+        offset > 0 || next !== null
+          ? `\n\n[characters ${offset}–${end} of ${length}${next === null ? "" : `; call get_document with offset ${next} for the rest`}]`
+          : "";
       const text = redactWindow(document.content.slice(offset, end));
       return {
         text: `${header}\n\n${text}${range}`,
-        structured: { id: document.id, title: document.title, section: document.section, source: document.source, bytes: document.bytes, chunks: document.chunks, updatedAt: document.updatedAt.toISOString(), offset, length, nextOffset: next, text },
+        structured: {
+          id: document.id,
+          title: document.title,
+          section: document.section,
+          source: document.source,
+          bytes: document.bytes,
+          chunks: document.chunks,
+          updatedAt: document.updatedAt.toISOString(),
+          offset,
+          length,
+          nextOffset: next,
+          text,
+        },
       };
     },
   };

@@ -2,8 +2,8 @@ import { z } from "zod";
 import { ReportedFailure } from "../failure.js";
 import type { JobRunner } from "../services/jobs.js";
 import { jobStatus, seconds, unknownJob } from "./handOff.js";
-import { jobId } from "./schemas.js";
 import { ProgressReporter } from "./progress.js";
+import { jobId } from "./schemas.js";
 import type { ToolDefinition } from "./tool.js";
 
 function parametersFor(waitCapS: number) {
@@ -14,7 +14,9 @@ function parametersFor(waitCapS: number) {
       .min(0, "wait_seconds is 0 or more")
       .max(3_600)
       .optional()
-      .describe(`How long to wait for the answer, in seconds: at most ${waitCapS} (more is lowered to that, to stay below clients' timeouts), which is also the default. 0 answers at once with the job's state.`),
+      .describe(
+        `How long to wait for the answer, in seconds: at most ${waitCapS} (more is lowered to that, to stay below clients' timeouts), which is also the default. 0 answers at once with the job's state.`,
+      ),
   });
 }
 

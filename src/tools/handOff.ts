@@ -1,13 +1,15 @@
 import { z } from "zod";
 import type { JobRunner, JobView, JobWork } from "../services/jobs.js";
 import type { JobTool } from "../state/jobs.js";
-import { ToolError, type ToolContext, type ToolOutput } from "./tool.js";
+import { type ToolContext, ToolError, type ToolOutput } from "./tool.js";
 
 /** The `background` argument of the tools whose generations may become jobs. */
 export const background = z
   .boolean()
   .optional()
-  .describe("Return a job_id at once and generate in the background; collect the answer with get_job. Without it, a call still running after ASYNC_AFTER_MS returns a job_id the same way.");
+  .describe(
+    "Return a job_id at once and generate in the background; collect the answer with get_job. Without it, a call still running after ASYNC_AFTER_MS returns a job_id the same way.",
+  );
 
 /** What a calling model is told to do with a job id, in every result that carries one. */
 export function collectHint(id: string, waitCapMs: number): string {
@@ -15,16 +17,29 @@ export function collectHint(id: string, waitCapMs: number): string {
 }
 
 export const unknownJob = (id: string) =>
-  new ToolError(`No job ${id}: it does not exist, it has expired (finished jobs are kept for JOB_TTL_MS), or it belongs to another token. Start the work again (ask_llm, compare_models or ask_docs).`);
+  new ToolError(
+    `No job ${id}: it does not exist, it has expired (finished jobs are kept for JOB_TTL_MS), or it belongs to another token. Start the work again (ask_llm, compare_models or ask_docs).`,
+  );
 
 /**
  * Runs a tool's generation through the job runner: the tool's own result when it ends in time,
  * else a result that hands the job id over (a successful result, so every client shows it).
  */
-export async function runAsJob(jobs: JobRunner, spec: { tool: JobTool; model: string; background: boolean | undefined; context: ToolContext }, work: JobWork): Promise<ToolOutput> {
+export async function runAsJob(
+  jobs: JobRunner,
+  spec: { tool: JobTool; model: string; background: boolean | undefined; context: ToolContext },
+  work: JobWork,
+): Promise<ToolOutput> {
   const { context } = spec;
   const started = await jobs.run(
-    { tool: spec.tool, model: spec.model, owner: context.caller.id, background: spec.background ?? false, signal: context.signal, reportProgress: context.reportProgress },
+    {
+      tool: spec.tool,
+      model: spec.model,
+      owner: context.caller.id,
+      background: spec.background ?? false,
+      signal: context.signal,
+      reportProgress: context.reportProgress,
+    },
     work,
   );
   if (started.state === "done") return started.output;

@@ -6,16 +6,16 @@ import { askDocsTool } from "./askDocs.js";
 import { askLlmTool } from "./askLlm.js";
 import { cancelJobTool } from "./cancelJob.js";
 import { compareModelsTool } from "./compareModels.js";
+import { documentResources } from "./documentResources.js";
+import { getDocumentTool } from "./getDocument.js";
 import { getJobTool } from "./getJob.js";
 import { listJobsTool } from "./listJobs.js";
-import { getDocumentTool } from "./getDocument.js";
-import { listSectionsTool } from "./listSections.js";
 import { listModelsTool } from "./listModels.js";
+import { listSectionsTool } from "./listSections.js";
 import { modelInfoTool } from "./modelInfo.js";
 import { pullModelTool } from "./pullModel.js";
-import { searchDocsTool } from "./searchDocs.js";
-import { documentResources } from "./documentResources.js";
 import type { ResourceDefinition } from "./resource.js";
+import { searchDocsTool } from "./searchDocs.js";
 import type { ToolDefinition } from "./tool.js";
 
 /** Every tool this server offers, each given only what it uses. */

@@ -19,10 +19,20 @@ export function listJobsTool(deps: { jobs: JobRunner }): ToolDefinition<typeof p
     annotations: { title: "List your jobs", readOnlyHint: true, openWorldHint: false },
     run: async (_args, context) => {
       const jobs = await deps.jobs.list(context.caller.id);
-      const text = jobs.length === 0 ? "You have no jobs." : [`${jobs.length} job(s), newest first:`, ...jobs.map(line), "", "Collect an answer with get_job (job_id); stop or remove a job with cancel_job."].join("\n");
+      const text =
+        jobs.length === 0
+          ? "You have no jobs."
+          : [
+              `${jobs.length} job(s), newest first:`,
+              ...jobs.map(line),
+              "",
+              "Collect an answer with get_job (job_id); stop or remove a job with cancel_job.",
+            ].join("\n");
       return {
         text,
-        structured: { jobs: jobs.map((job) => ({ jobId: job.id, tool: job.tool, model: job.model, state: job.state, ageMs: job.ageMs, progress: job.progress })) },
+        structured: {
+          jobs: jobs.map((job) => ({ jobId: job.id, tool: job.tool, model: job.model, state: job.state, ageMs: job.ageMs, progress: job.progress })),
+        },
       };
     },
   };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ModelSummary } from "../llm/types.js";
 import type { ModelCatalog } from "../services/catalog.js";
-import { ToolError, type ToolDefinition } from "./tool.js";
+import { type ToolDefinition, ToolError } from "./tool.js";
 
 const parameters = z.object({
   provider: z.enum(["ollama", "openai"]).optional().describe("Only list this provider's models. Omit to list every configured provider."),

@@ -12,7 +12,8 @@ const parameters = z.object({
     .int("offset is a whole number from 0")
     .min(0, "offset is a whole number from 0")
     .max(1_000_000_000, "offset is at most 1000000000")
-    .optional().describe("With section: skip this many documents (the answer says the next offset)."),
+    .optional()
+    .describe("With section: skip this many documents (the answer says the next offset)."),
 });
 
 /** Sections shown in the overview, and titles per section there; a section's own page. */
@@ -38,7 +39,11 @@ export function listSectionsTool(deps: { knowledge: KnowledgeBase; maxOutputChar
         const page = await deps.knowledge.list(owner, offset, PAGE + 1, name);
         const shown = page.slice(0, PAGE);
         const next = page.length > PAGE ? offset + PAGE : null;
-        const text = [`## ${name}`, ...shown.map(line), ...(next === null ? [] : [`\n[more: call list_sections with section "${name}" and offset ${next}]`])].join("\n");
+        const text = [
+          `## ${name}`,
+          ...shown.map(line),
+          ...(next === null ? [] : [`\n[more: call list_sections with section "${name}" and offset ${next}]`]),
+        ].join("\n");
         return { text: capOutput(text, deps.maxOutputChars).text, structured: { section: name, offset, nextOffset: next, documents: shown.map(brief) } };
       }
       const sections = await deps.knowledge.sections(owner);
@@ -50,12 +55,20 @@ export function listSectionsTool(deps: { knowledge: KnowledgeBase; maxOutputChar
       const total = sections.reduce((sum, s) => sum + s.documents, 0);
       const text = [
         `${sections.length} section(s), ${total} document(s):`,
-        ...listed.flatMap((s) => ["", `## ${s.section} (${s.documents} document(s), ${Math.ceil(s.bytes / 1024)} KB)`, ...s.first.map(line), ...(s.documents > s.first.length ? [`- … ${s.documents - s.first.length} more: list_sections with section "${s.section}"`] : [])]),
+        ...listed.flatMap((s) => [
+          "",
+          `## ${s.section} (${s.documents} document(s), ${Math.ceil(s.bytes / 1024)} KB)`,
+          ...s.first.map(line),
+          ...(s.documents > s.first.length ? [`- … ${s.documents - s.first.length} more: list_sections with section "${s.section}"`] : []),
+        ]),
         ...(sections.length > shown.length ? [`\n[${sections.length - shown.length} more sections not shown]`] : []),
       ].join("\n");
       return {
         text: capOutput(text, deps.maxOutputChars).text,
-        structured: { sections: listed.map((s) => ({ section: s.section, documents: s.documents, bytes: s.bytes, first: s.first.map(brief) })), totalSections: sections.length },
+        structured: {
+          sections: listed.map((s) => ({ section: s.section, documents: s.documents, bytes: s.bytes, first: s.first.map(brief) })),
+          totalSections: sections.length,
+        },
       };
     },
   };

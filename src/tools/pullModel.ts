@@ -1,11 +1,11 @@
 import { z } from "zod";
 import type { ModelRouter } from "../llm/gateway/router.js";
-import { sameOllamaModel, type OllamaProvider } from "../llm/providers/ollama.js";
+import { type OllamaProvider, sameOllamaModel } from "../llm/providers/ollama.js";
 import type { PullProgress } from "../llm/providers/ollamaApi.js";
 import type { ModelCatalog } from "../services/catalog.js";
 import { ollamaModelName } from "./ollamaName.js";
 import { modelName } from "./schemas.js";
-import { ToolError, type ToolDefinition } from "./tool.js";
+import { type ToolDefinition, ToolError } from "./tool.js";
 
 const parameters = z.object({
   model: modelName.describe("The Ollama model to download, e.g. qwen3:4b or gemma3:12b (names as on ollama.com/library)."),
@@ -41,13 +41,20 @@ const globToRegExp = (glob: string) => new RegExp(`^${glob.replace(/[.+?^${}()|[
  */
 export function pullRefusal(name: string, allowed: string[]): string | undefined {
   if (allowed.length > 0) {
-    return allowed.some((pattern) => globToRegExp(pattern).test(name)) ? undefined : `'${name}' is not among the models this server may pull (PULL_ALLOWED: ${allowed.join(", ")}).`;
+    return allowed.some((pattern) => globToRegExp(pattern).test(name))
+      ? undefined
+      : `'${name}' is not among the models this server may pull (PULL_ALLOWED: ${allowed.join(", ")}).`;
   }
   const host = registryHost(name);
   return host ? `'${name}' names the registry ${host}; this server pulls only from Ollama's library unless PULL_ALLOWED lists other names.` : undefined;
 }
 
-export function pullModelTool(deps: { router: ModelRouter; ollama: OllamaProvider; catalog: ModelCatalog; allowed: string[] }): ToolDefinition<typeof parameters> {
+export function pullModelTool(deps: {
+  router: ModelRouter;
+  ollama: OllamaProvider;
+  catalog: ModelCatalog;
+  allowed: string[];
+}): ToolDefinition<typeof parameters> {
   let pulling: string | undefined;
   return {
     name: "pull_model",
@@ -75,7 +82,14 @@ export function pullModelTool(deps: { router: ModelRouter; ollama: OllamaProvide
         .finally(() => (pulling = undefined));
       deps.catalog.invalidate("ollama");
       const installed = (await deps.ollama.listModels(context.signal)).find((m) => sameOllamaModel(m.name, name));
-      const details = installed ? { sizeBytes: installed.sizeBytes ?? null, digest: installed.digest ?? null, parameterSize: installed.parameterSize ?? null, quantization: installed.quantization ?? null } : {};
+      const details = installed
+        ? {
+            sizeBytes: installed.sizeBytes ?? null,
+            digest: installed.digest ?? null,
+            parameterSize: installed.parameterSize ?? null,
+            quantization: installed.quantization ?? null,
+          }
+        : {};
       const size = installed?.sizeBytes ? `${(installed.sizeBytes / 1e9).toFixed(1)} GB` : "size unknown";
       return { text: `Pulled ${name}: ${size}, digest ${details.digest ?? "unknown"}.`, structured: { model: name, status: "success", ...details } };
     },

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { describeFailure, type Failure } from "../failure.js";
 import type { InFlight } from "../lifecycle.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import { describeFailure, type Failure } from "../failure.js";
 import { redactDeep, redactText } from "../secrets.js";
 import type { CallRecord, ToolContext, ToolDefinition, ToolOutput } from "./tool.js";
 
@@ -32,7 +32,9 @@ export async function runTool<P extends ToolDefinition>(tool: P, args: unknown, 
     done("ok");
     return { ok: true, output: { text: redactText(output.text), structured: redactDeep(output.structured) } };
   } catch (error) {
-    const failure = deps.stopping.aborted ? { kind: "shutting_down", message: "The server is shutting down, so this call was cancelled. Reconnect and try again in a moment." } : describeFailure(error);
+    const failure = deps.stopping.aborted
+      ? { kind: "shutting_down", message: "The server is shutting down, so this call was cancelled. Reconnect and try again in a moment." }
+      : describeFailure(error);
     done("error", { errorKind: failure.kind });
     return { ok: false, failure: redactDeep(failure) };
   }

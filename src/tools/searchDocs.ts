@@ -29,7 +29,9 @@ export function searchDocsTool(deps: { knowledge: KnowledgeBase; maxOutputChars:
     annotations: { title: "Search your documents", readOnlyHint: true, openWorldHint: false },
     run: async (args, context, record) => {
       Object.assign(record, { provider: "ollama", model: deps.knowledge.embedModel });
-      const found = await userFacing(() => deps.knowledge.search({ query: args.query, topN: args.top_n ?? 5, section: args.section, owner: context.caller.id, signal: context.signal }));
+      const found = await userFacing(() =>
+        deps.knowledge.search({ query: args.query, topN: args.top_n ?? 5, section: args.section, owner: context.caller.id, signal: context.signal }),
+      );
       record.promptTokens = found.tokens;
       const results = found.hits.map((hit) => hitData(hit, args.query));
       const lines = [

@@ -39,5 +39,6 @@ export { ToolError };
 /** Refuses prompts over MAX_PROMPT_CHARS before anything is sent to a model. */
 export function refuseLongPrompt(maxPromptChars: number, ...texts: Array<string | undefined>): void {
   const length = texts.reduce((sum, text) => sum + (text?.length ?? 0), 0);
-  if (length > maxPromptChars) throw new ToolError(`The prompt has ${length} characters; this server takes at most ${maxPromptChars} (MAX_PROMPT_CHARS). Shorten it or split the task.`);
+  if (length > maxPromptChars)
+    throw new ToolError(`The prompt has ${length} characters; this server takes at most ${maxPromptChars} (MAX_PROMPT_CHARS). Shorten it or split the task.`);
 }

@@ -24,12 +24,18 @@ function bodyOf(raw: { head: string; body: string }): { error: { type: string; m
   }
 }
 
-const rejection = (promise: Promise<unknown>) => promise.then(() => undefined).catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError> & InstanceType<typeof Anthropic.APIError>);
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(() => undefined).catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError> & InstanceType<typeof Anthropic.APIError>);
 
 describe("the doors of /v1", () => {
   let stack: ApiStack;
   beforeAll(async () => {
-    stack = await startApiStack({ MCP_AUTH_TOKEN: `${API_TOKEN},${SECOND_TOKEN},${THIRD_TOKEN}`, MAX_BODY_BYTES: "20000", MAX_PROMPT_CHARS: "5000", AUTH_FAILURES_PER_MINUTE: "1000" });
+    stack = await startApiStack({
+      MCP_AUTH_TOKEN: `${API_TOKEN},${SECOND_TOKEN},${THIRD_TOKEN}`,
+      MAX_BODY_BYTES: "20000",
+      MAX_PROMPT_CHARS: "5000",
+      AUTH_FAILURES_PER_MINUTE: "1000",
+    });
   });
   afterEach(() => stack.reset());
   afterAll(() => stack.stop());
@@ -37,8 +43,14 @@ describe("the doors of /v1", () => {
   it("refuses no token and a wrong token in each API's own error shape", async () => {
     const openaiNone = await rawRequest(stack.server.http!.port, "GET", "/v1/models");
     expect(openaiNone.status).toBe(401);
-    expect(bodyOf(openaiNone).error).toMatchObject({ type: "invalid_request_error", code: "invalid_api_key", message: expect.stringContaining("x-api-key: <token>") });
-    const openaiWrong = await rejection(stack.openai("wrong-token-0000000000000000").chat.completions.create({ model: "qwen3:4b", messages: [{ role: "user", content: "x" }] }));
+    expect(bodyOf(openaiNone).error).toMatchObject({
+      type: "invalid_request_error",
+      code: "invalid_api_key",
+      message: expect.stringContaining("x-api-key: <token>"),
+    });
+    const openaiWrong = await rejection(
+      stack.openai("wrong-token-0000000000000000").chat.completions.create({ model: "qwen3:4b", messages: [{ role: "user", content: "x" }] }),
+    );
     expect(openaiWrong).toBeInstanceOf(OpenAI.AuthenticationError);
     const anthropicWrong = await rejection(stack.anthropic({ apiKey: "wrong-token-0000000000000000" }).messages.create(ask));
     expect(anthropicWrong).toBeInstanceOf(Anthropic.AuthenticationError);
@@ -52,10 +64,19 @@ describe("the doors of /v1", () => {
   it("takes the token as Authorization: Bearer and as x-api-key, each token its own caller, and x-api-key on /v1 only", async () => {
     await stack.anthropic({ authToken: API_TOKEN }).messages.create(ask);
     await stack.anthropic({ apiKey: SECOND_TOKEN }).messages.create(ask);
-    const callers = stack.apiLogs().slice(-2).map((l) => l.caller);
+    const callers = stack
+      .apiLogs()
+      .slice(-2)
+      .map((l) => l.caller);
     expect(callers[0]).toMatch(/^token:[0-9a-f]{16}$/);
     expect(callers[1]).not.toBe(callers[0]);
-    const mcp = await rawRequest(stack.server.http!.port, "POST", "/mcp", { "content-type": "application/json", accept: "application/json, text/event-stream", "x-api-key": API_TOKEN }, "{}");
+    const mcp = await rawRequest(
+      stack.server.http!.port,
+      "POST",
+      "/mcp",
+      { "content-type": "application/json", accept: "application/json, text/event-stream", "x-api-key": API_TOKEN },
+      "{}",
+    );
     expect(mcp.status).toBe(401);
   });
 
@@ -64,13 +85,22 @@ describe("the doors of /v1", () => {
     const auth = { ...JSON_HEADERS, "x-api-key": API_TOKEN };
     const host = await rawRequest(port, "POST", "/v1/messages", { ...auth, host: "evil.example" }, JSON.stringify(ask));
     expect([host.status, bodyOf(host).error.type]).toEqual([403, "permission_error"]);
-    const big = await rawRequest(port, "POST", "/v1/chat/completions", { ...auth, authorization: `Bearer ${API_TOKEN}` }, JSON.stringify({ model: "qwen3:4b", messages: [{ role: "user", content: "x".repeat(30_000) }] }));
+    const big = await rawRequest(
+      port,
+      "POST",
+      "/v1/chat/completions",
+      { ...auth, authorization: `Bearer ${API_TOKEN}` },
+      JSON.stringify({ model: "qwen3:4b", messages: [{ role: "user", content: "x".repeat(30_000) }] }),
+    );
     expect([big.status, bodyOf(big).error.message]).toEqual([413, "The request body is larger than 20000 bytes (MAX_BODY_BYTES)."]);
     const long = await rejection(stack.anthropic().messages.create({ ...ask, messages: [{ role: "user", content: "y".repeat(6_000) }] }));
     expect(long?.status).toBe(400);
     expect(long?.message).toContain("The prompt has 6000 characters; this server takes at most 5000 (MAX_PROMPT_CHARS)");
     const noVersion = await rawRequest(port, "POST", "/v1/messages", { "content-type": "application/json", "x-api-key": API_TOKEN }, JSON.stringify(ask));
-    expect(bodyOf(noVersion)).toEqual({ type: "error", error: { type: "invalid_request_error", message: "anthropic-version: header is required (e.g. 2023-06-01)." } });
+    expect(bodyOf(noVersion)).toEqual({
+      type: "error",
+      error: { type: "invalid_request_error", message: "anthropic-version: header is required (e.g. 2023-06-01)." },
+    });
     const badJson = await rawRequest(port, "POST", "/v1/messages", auth, "{not json");
     expect([badJson.status, bodyOf(badJson).error.type]).toEqual([400, "invalid_request_error"]);
     const noTokens = await rejection(stack.anthropic().messages.create({ model: "qwen3:4b", messages: [{ role: "user", content: "x" }] } as never));
@@ -85,11 +115,16 @@ describe("the doors of /v1", () => {
     const seen: string[] = [];
     const anthropicWhole = await stack.anthropic().messages.create({ ...ask, model: "openai/gpt-4o-mini" });
     seen.push(JSON.stringify(anthropicWhole));
-    const anthropicStream = await stack.anthropic().messages.stream({ ...ask, model: "openai/gpt-4o-mini" }).finalMessage();
+    const anthropicStream = await stack
+      .anthropic()
+      .messages.stream({ ...ask, model: "openai/gpt-4o-mini" })
+      .finalMessage();
     seen.push(JSON.stringify(anthropicStream));
     const openaiWhole = await stack.openai().chat.completions.create({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "x" }] });
     seen.push(JSON.stringify(openaiWhole));
-    const openaiStream = await stack.openai().chat.completions.create({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "x" }], stream: true });
+    const openaiStream = await stack
+      .openai()
+      .chat.completions.create({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "x" }], stream: true });
     for await (const chunk of openaiStream) seen.push(JSON.stringify(chunk));
     stack.cloud.behaviour.failWith = { status: 401, error: `Incorrect API key provided: ${CLOUD_KEY}` };
     const refused = await rejection(stack.anthropic().messages.create({ ...ask, model: "openai/gpt-4o-mini" }));
@@ -130,7 +165,13 @@ describe("the doors of /v1", () => {
 describe("LOCAL_ONLY, the rate and the failed-login limit on /v1", () => {
   let stack: ApiStack;
   beforeAll(async () => {
-    stack = await startApiStack({ LOCAL_ONLY: "true", RATE_LIMIT_PER_MINUTE: "3", AUTH_FAILURES_PER_MINUTE: "2", MODEL_ALIASES: "claude-*=openai/gpt-4o-mini", MCP_AUTH_TOKEN: `${API_TOKEN},${SECOND_TOKEN}` });
+    stack = await startApiStack({
+      LOCAL_ONLY: "true",
+      RATE_LIMIT_PER_MINUTE: "3",
+      AUTH_FAILURES_PER_MINUTE: "2",
+      MODEL_ALIASES: "claude-*=openai/gpt-4o-mini",
+      MCP_AUTH_TOKEN: `${API_TOKEN},${SECOND_TOKEN}`,
+    });
   });
   afterAll(() => stack.stop());
 
@@ -141,7 +182,14 @@ describe("LOCAL_ONLY, the rate and the failed-login limit on /v1", () => {
     const aliased = await rejection(stack.openai().chat.completions.create({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }] }));
     expect(aliased).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect(stack.cloud.requests).toEqual([]);
-    expect((await stack.openai().models.list()).data.map((m) => m.id)).toEqual(["qwen3:4b", "gemma3:12b", "deepseek-r1:14b", "embeddinggemma:latest", "nomic-embed-text:latest", "all-minilm:latest"]);
+    expect((await stack.openai().models.list()).data.map((m) => m.id)).toEqual([
+      "qwen3:4b",
+      "gemma3:12b",
+      "deepseek-r1:14b",
+      "embeddinggemma:latest",
+      "nomic-embed-text:latest",
+      "all-minilm:latest",
+    ]);
   });
 
   it("limits each token's rate, then locks out an address that keeps guessing, in the API's shape", async () => {

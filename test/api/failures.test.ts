@@ -66,7 +66,12 @@ describe("/v1 when things fail", () => {
     expect(chunks.join("")).toBe("Echo from");
     expect(relayed()).toHaveLength(2);
     expect(stack.cloud.requests).toHaveLength(0);
-    expect(stack.apiLogs().slice(-2).map((l) => [l.status, l.outcome])).toEqual([
+    expect(
+      stack
+        .apiLogs()
+        .slice(-2)
+        .map((l) => [l.status, l.outcome]),
+    ).toEqual([
       [200, "provider_error"],
       [200, "provider_error"],
     ]);
@@ -75,14 +80,19 @@ describe("/v1 when things fail", () => {
   it("drops the upstream request as soon as the client goes, before or during the answer", async () => {
     stack.ollama.behaviour.hang = true;
     const early = new AbortController();
-    const pending = stack.anthropic().messages.create(ask, { signal: early.signal }).catch(() => undefined);
+    const pending = stack
+      .anthropic()
+      .messages.create(ask, { signal: early.signal })
+      .catch(() => undefined);
     await vi.waitFor(() => expect(relayed()).toHaveLength(1), { timeout: 10_000 });
     early.abort();
     await pending;
     await vi.waitFor(() => expect(relayed()[0]!.abortedAt).toBeDefined(), { timeout: 10_000 });
     stack.ollama.behaviour = { firstTokenDelayMs: 0, tokenDelayMs: 0, pauseAfterTokens: { after: 1, ms: 60_000 } };
     const late = new AbortController();
-    const stream = await stack.openai().chat.completions.create({ model: "qwen3:4b", messages: [{ role: "user", content: "hi" }], stream: true }, { signal: late.signal });
+    const stream = await stack
+      .openai()
+      .chat.completions.create({ model: "qwen3:4b", messages: [{ role: "user", content: "hi" }], stream: true }, { signal: late.signal });
     for await (const chunk of stream) if (chunk.choices[0]?.delta.content) break;
     late.abort();
     await vi.waitFor(() => expect(relayed()[1]!.abortedAt).toBeDefined(), { timeout: 10_000 });
@@ -99,7 +109,10 @@ describe("/v1 when things fail", () => {
   });
 
   it("lowers max_tokens to LLM_MAX_OUTPUT_TOKENS and says so in a header", async () => {
-    const response = await stack.anthropic().messages.create({ ...ask, max_tokens: 20_000 }).withResponse();
+    const response = await stack
+      .anthropic()
+      .messages.create({ ...ask, max_tokens: 20_000 })
+      .withResponse();
     expect(response.response.headers.get("x-mcp-lab-adjusted")).toBe("max_tokens 20000 lowered to 16384 (LLM_MAX_OUTPUT_TOKENS)");
     expect((stack.ollama.requests.at(-1)!.body as { max_tokens: number }).max_tokens).toBe(16_384);
     await stack.openai().chat.completions.create({ model: "qwen3:4b", messages: [{ role: "user", content: "x" }] });
@@ -126,7 +139,9 @@ describe("/v1 without fallbacks", () => {
     expect(failure).toBeInstanceOf(Anthropic.APIError);
     expect((failure as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
     expect((failure as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: "error", error: { type: "api_error" } });
-    expect((failure as Error).message).toContain(`Ollama at ${stack.ollama.baseUrl} is version 0.13.5 and does not serve /v1/messages, which needs Ollama 0.14.0 or newer. Upgrade Ollama there.`);
+    expect((failure as Error).message).toContain(
+      `Ollama at ${stack.ollama.baseUrl} is version 0.13.5 and does not serve /v1/messages, which needs Ollama 0.14.0 or newer. Upgrade Ollama there.`,
+    );
     stack.ollama.missingRoutes.add("/v1/chat/completions");
     stack.ollama.version = "0.1.20";
     const old = await stack

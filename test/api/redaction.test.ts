@@ -38,8 +38,15 @@ describe("a text that arrives in pieces keeps its secrets, wherever the pieces a
 describe("relayed stream events", () => {
   it("OpenAI chunks: a key split across deltas never leaves, and held text goes out with the finish (a start too short to be a secret as it is)", () => {
     const dialect = new ChatChunkDialect(false);
-    const chunk = (delta: Record<string, unknown>, finish: string | null = null): ClientEvent => ({ data: { id: "c", choices: [{ index: 0, delta, finish_reason: finish }] } });
-    const events = [chunk({ content: `key ${KEY.slice(0, 10)}` }), chunk({ content: `${KEY.slice(10)} end` }), chunk({ content: " then sk-" }), chunk({}, "stop")];
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null): ClientEvent => ({
+      data: { id: "c", choices: [{ index: 0, delta, finish_reason: finish }] },
+    });
+    const events = [
+      chunk({ content: `key ${KEY.slice(0, 10)}` }),
+      chunk({ content: `${KEY.slice(10)} end` }),
+      chunk({ content: " then sk-" }),
+      chunk({}, "stop"),
+    ];
     const out = events.flatMap((event) => dialect.redact(event));
     const text = out.map((e) => (e.data.choices as Array<{ delta: { content?: string } }>)[0]!.delta.content ?? "").join("");
     expect(text).toBe("key (hidden) end then sk-");
@@ -48,10 +55,17 @@ describe("relayed stream events", () => {
 
   it("OpenAI chunks: tool call arguments too; what is still held at the end comes out in one more chunk", () => {
     const dialect = new ChatChunkDialect(true);
-    const call = (args: string): ClientEvent => ({ data: { id: "c", model: "m", choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: args } }] } }] } });
+    const call = (args: string): ClientEvent => ({
+      data: { id: "c", model: "m", choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: args } }] } }] },
+    });
     const out = [call(`{"k":"${KEY.slice(0, 20)}`), call(`${KEY.slice(20)}"}`), call(' {"x":"sk-redaction-t')].flatMap((event) => dialect.redact(event));
     const flushed = dialect.flush();
-    const args = [...out, ...flushed].map((e) => (e.data.choices as Array<{ delta: { tool_calls?: Array<{ function: { arguments: string } }> } }>)[0]!.delta.tool_calls?.[0]?.function.arguments ?? "").join("");
+    const args = [...out, ...flushed]
+      .map(
+        (e) =>
+          (e.data.choices as Array<{ delta: { tool_calls?: Array<{ function: { arguments: string } }> } }>)[0]!.delta.tool_calls?.[0]?.function.arguments ?? "",
+      )
+      .join("");
     expect(args).toBe('{"k":"(hidden)"} {"x":"(hidden)');
     expect(flushed[0]!.data).toMatchObject({ id: "c", model: "m" });
   });
@@ -74,7 +88,13 @@ describe("relayed stream events", () => {
       { event: "content_block_stop", data: { type: "content_block_stop", index: 0 } },
     ];
     const out = events.flatMap((event) => dialect.redact(event));
-    expect(out.map((e) => e.data.type)).toEqual(["content_block_start", "content_block_delta", "content_block_delta", "content_block_delta", "content_block_stop"]);
+    expect(out.map((e) => e.data.type)).toEqual([
+      "content_block_start",
+      "content_block_delta",
+      "content_block_delta",
+      "content_block_delta",
+      "content_block_stop",
+    ]);
     expect(out.map((e) => (e.data.delta as { text?: string } | undefined)?.text ?? "").join("")).toBe("a (hidden) b sk-");
   });
 });

@@ -8,7 +8,11 @@ import { type ApiStack, startApiStack, toolRoundTrip } from "../support/apiStack
  * `@anthropic-ai/sdk` clients, as their users point them at a server: a base URL and a token.
  */
 
-const weather = { name: "get_weather", description: "The weather in a city", input_schema: { type: "object" as const, properties: { city: { type: "string" } }, required: ["city"] } };
+const weather = {
+  name: "get_weather",
+  description: "The weather in a city",
+  input_schema: { type: "object" as const, properties: { city: { type: "string" } }, required: ["city"] },
+};
 
 describe("the official SDKs against /v1", () => {
   let stack: ApiStack;
@@ -54,14 +58,19 @@ describe("the official SDKs against /v1", () => {
       const calls: Record<number, { id?: string; name?: string; args: string }> = {};
       for await (const chunk of first) {
         for (const call of chunk.choices[0]?.delta.tool_calls ?? []) {
-          const held = (calls[call.index] ??= { args: "" });
+          calls[call.index] ??= { args: "" };
+          const held = calls[call.index]!;
           held.id ??= call.id;
           held.name ??= call.function?.name;
           held.args += call.function?.arguments ?? "";
         }
       }
       expect(calls[0]).toEqual({ id: "call_w1", name: "get_weather", args: '{"city":"Kyoto"}' });
-      messages.push({ role: "assistant", content: null, tool_calls: [{ id: "call_w1", type: "function", function: { name: "get_weather", arguments: calls[0]!.args } }] });
+      messages.push({
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_w1", type: "function", function: { name: "get_weather", arguments: calls[0]!.args } }],
+      });
       messages.push({ role: "tool", tool_call_id: "call_w1", content: "sunny, 24°C" });
       const second = await stack.openai().chat.completions.create({ model, messages, tools });
       expect(second.choices[0]!.message.content).toBe("The weather is sunny.");
@@ -71,16 +80,33 @@ describe("the official SDKs against /v1", () => {
 
   it("Anthropic: a plain answer, whole and streamed with the full event sequence, thinking kept as thinking", async () => {
     stack.ollama.reply = () => ({ thinking: "They greet me.", content: "Hello back" });
-    const whole = await stack.anthropic().messages.create({ model: "qwen3:4b", max_tokens: 200, system: "Be brief.", messages: [{ role: "user", content: "hi" }] });
+    const whole = await stack
+      .anthropic()
+      .messages.create({ model: "qwen3:4b", max_tokens: 200, system: "Be brief.", messages: [{ role: "user", content: "hi" }] });
     expect(whole.content).toEqual([
       { type: "thinking", thinking: "They greet me.", signature: "" },
       { type: "text", text: "Hello back" },
     ]);
     expect(whole.usage).toMatchObject({ input_tokens: 3, output_tokens: 5 });
-    const stream = stack.anthropic().messages.stream({ model: "qwen3:4b", max_tokens: 200, system: [{ type: "text", text: "Be brief." }], messages: [{ role: "user", content: "hi" }] });
+    const stream = stack
+      .anthropic()
+      .messages.stream({ model: "qwen3:4b", max_tokens: 200, system: [{ type: "text", text: "Be brief." }], messages: [{ role: "user", content: "hi" }] });
     const types: string[] = [];
     for await (const event of stream) types.push(event.type === "content_block_delta" ? event.delta.type : event.type);
-    expect(types).toEqual(["message_start", "content_block_start", "thinking_delta", "thinking_delta", "thinking_delta", "content_block_stop", "content_block_start", "text_delta", "text_delta", "content_block_stop", "message_delta", "message_stop"]);
+    expect(types).toEqual([
+      "message_start",
+      "content_block_start",
+      "thinking_delta",
+      "thinking_delta",
+      "thinking_delta",
+      "content_block_stop",
+      "content_block_start",
+      "text_delta",
+      "text_delta",
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    ]);
     const final = await stream.finalMessage();
     expect(final.content.map((block) => block.type)).toEqual(["thinking", "text"]);
     expect(final.usage.output_tokens).toBe(5);
@@ -94,18 +120,28 @@ describe("the official SDKs against /v1", () => {
     ] as const) {
       standIn.reply = toolRoundTrip;
       const messages: Anthropic.MessageParam[] = [{ role: "user", content: "Weather in Kyoto?" }];
-      const first = await stack.anthropic().messages.stream({ model, max_tokens: 300, tools: [weather], messages }).finalMessage();
+      const first = await stack
+        .anthropic()
+        .messages.stream({ model, max_tokens: 300, tools: [weather], messages })
+        .finalMessage();
       expect(first.stop_reason).toBe("tool_use");
       const use = first.content.find((block) => block.type === "tool_use")!;
       expect(use).toMatchObject({ type: "tool_use", name: "get_weather", input: { city: "Kyoto" } });
-      messages.push({ role: "assistant", content: first.content as Anthropic.ContentBlockParam[] }, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "sunny" }] });
+      messages.push(
+        { role: "assistant", content: first.content as Anthropic.ContentBlockParam[] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "sunny" }] },
+      );
       const second = await stack.anthropic().messages.create({ model, max_tokens: 300, tools: [weather], messages });
       expect(second.content).toEqual([{ type: "text", text: "The weather is sunny." }]);
       expect(standIn.requests.at(-1)!.path).toBe(path);
     }
     const translated = stack.cloud.requests.at(-1)!.body as { messages: Array<Record<string, unknown>> };
     expect(translated.messages.slice(-2)).toEqual([
-      { role: "assistant", content: "Let me look.", tool_calls: [{ id: "call_w1", type: "function", function: { name: "get_weather", arguments: '{"city":"Kyoto"}' } }] },
+      {
+        role: "assistant",
+        content: "Let me look.",
+        tool_calls: [{ id: "call_w1", type: "function", function: { name: "get_weather", arguments: '{"city":"Kyoto"}' } }],
+      },
       { role: "tool", tool_call_id: "call_w1", content: "sunny" },
     ]);
   });
@@ -118,7 +154,10 @@ describe("the official SDKs against /v1", () => {
       { type: "thinking", thinking: "Plan the reply.", signature: "" },
       { type: "text", text: "Cloud says hi" },
     ]);
-    const streamed = await stack.anthropic().messages.stream({ model: "openai/gpt-4o-mini", max_tokens: 100, messages: [{ role: "user", content: "hi" }] }).finalMessage();
+    const streamed = await stack
+      .anthropic()
+      .messages.stream({ model: "openai/gpt-4o-mini", max_tokens: 100, messages: [{ role: "user", content: "hi" }] })
+      .finalMessage();
     expect(streamed.content).toEqual(whole.content);
     expect(streamed.usage).toMatchObject({ input_tokens: 1, output_tokens: 6 });
     const sent = stack.cloud.requests.at(-1)!;
@@ -127,11 +166,18 @@ describe("the official SDKs against /v1", () => {
   });
 
   it("maps the names clients send on their own with MODEL_ALIASES", async () => {
-    const haiku = await stack.anthropic().messages.create({ model: "claude-haiku-4-5-20251001", max_tokens: 50, messages: [{ role: "user", content: "title?" }] });
+    const haiku = await stack
+      .anthropic()
+      .messages.create({ model: "claude-haiku-4-5-20251001", max_tokens: 50, messages: [{ role: "user", content: "title?" }] });
     expect(haiku.content).toEqual([{ type: "text", text: "Echo from qwen3:4b: title?" }]);
     const sonnet = await stack.openai().chat.completions.create({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }] });
     expect(sonnet.choices[0]!.message.content).toBe("Echo from gpt-4o-mini: x");
-    expect(stack.apiLogs().slice(-2).map((l) => [l.requestedModel, l.model])).toEqual([
+    expect(
+      stack
+        .apiLogs()
+        .slice(-2)
+        .map((l) => [l.requestedModel, l.model]),
+    ).toEqual([
       ["claude-haiku-4-5-20251001", "qwen3:4b"],
       ["claude-sonnet-4-5", "openai/gpt-4o-mini"],
     ]);
@@ -143,8 +189,14 @@ describe("the official SDKs against /v1", () => {
       .chat.completions.create({ model: "llama9:70b", messages: [{ role: "user", content: "x" }] })
       .catch((e: unknown) => e);
     expect(openai).toBeInstanceOf(OpenAI.NotFoundError);
-    expect((openai as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({ type: "invalid_request_error", code: "model_not_found", param: "model" });
-    expect((openai as Error).message).toContain("Models: qwen3:4b, gemma3:12b, deepseek-r1:14b, embeddinggemma:latest, nomic-embed-text:latest, all-minilm:latest, openai/qwen3:4b");
+    expect((openai as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({
+      type: "invalid_request_error",
+      code: "model_not_found",
+      param: "model",
+    });
+    expect((openai as Error).message).toContain(
+      "Models: qwen3:4b, gemma3:12b, deepseek-r1:14b, embeddinggemma:latest, nomic-embed-text:latest, all-minilm:latest, openai/qwen3:4b",
+    );
     const anthropic = await stack
       .anthropic()
       .messages.create({ model: "llama9:70b", max_tokens: 10, messages: [{ role: "user", content: "x" }] })
@@ -155,7 +207,9 @@ describe("the official SDKs against /v1", () => {
   });
 
   it("counts tokens well enough for a client deciding when to compact", async () => {
-    const counted = await stack.anthropic().messages.countTokens({ model: "qwen3:4b", system: "x".repeat(400), messages: [{ role: "user", content: "y".repeat(400) }] });
+    const counted = await stack
+      .anthropic()
+      .messages.countTokens({ model: "qwen3:4b", system: "x".repeat(400), messages: [{ role: "user", content: "y".repeat(400) }] });
     expect(counted.input_tokens).toBe(200);
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { MessagesEventDialect } from "../../src/api/anthropic/stream.js";
 import { ApiError } from "../../src/api/errors.js";
 import { ChatChunkDialect } from "../../src/api/openai/stream.js";
-import { ClientStream, type ClientEvent } from "../../src/api/stream.js";
+import { type ClientEvent, ClientStream } from "../../src/api/stream.js";
 
 /** A response that records what is written to it. */
 function response() {
@@ -46,7 +46,12 @@ describe("the client's side of a streamed answer", () => {
     await stream.send(delta("Hi"));
     expect(stream.committed).toBe(true);
     expect(res.status).toBe(200);
-    expect(res.text.split("\n\n").filter(Boolean).map((e) => e.split("\n")[0])).toEqual(["event: message_start", "event: content_block_start", "event: content_block_delta"]);
+    expect(
+      res.text
+        .split("\n\n")
+        .filter(Boolean)
+        .map((e) => e.split("\n")[0]),
+    ).toEqual(["event: message_start", "event: content_block_start", "event: content_block_delta"]);
     await stream.send(anthropic("message_delta", { delta: { stop_reason: "end_turn" }, usage: { output_tokens: 3 } }));
     await stream.end();
     expect(stream.usage).toEqual({ inputTokens: 7, outputTokens: 3 });
@@ -75,7 +80,9 @@ describe("the client's side of a streamed answer", () => {
     stream.restart(new MessagesEventDialect());
     await stream.send(delta("partial"));
     stream.fail(new ApiError(502, "ollama failed mid-answer: out of memory"));
-    expect(res.text.endsWith('event: error\ndata: {"type":"error","error":{"type":"api_error","message":"ollama failed mid-answer: out of memory"}}\n\n')).toBe(true);
+    expect(res.text.endsWith('event: error\ndata: {"type":"error","error":{"type":"api_error","message":"ollama failed mid-answer: out of memory"}}\n\n')).toBe(
+      true,
+    );
     const openai = response();
     const chat = new ClientStream(openai as unknown as ServerResponse, {});
     chat.restart(new ChatChunkDialect(false));

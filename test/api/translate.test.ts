@@ -53,7 +53,12 @@ describe("Anthropic's Messages request, translated for an OpenAI-compatible mode
       stop: ["END"],
       stream: true,
       stream_options: { include_usage: true },
-      tools: [{ type: "function", function: { name: "read_file", description: "Reads a file", parameters: { type: "object", properties: { path: { type: "string" } } } } }],
+      tools: [
+        {
+          type: "function",
+          function: { name: "read_file", description: "Reads a file", parameters: { type: "object", properties: { path: { type: "string" } } } },
+        },
+      ],
       tool_choice: "required",
       parallel_tool_calls: false,
       messages: [
@@ -65,7 +70,11 @@ describe("Anthropic's Messages request, translated for an OpenAI-compatible mode
             { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
           ],
         },
-        { role: "assistant", content: "Reading.", tool_calls: [{ id: "toolu_1", type: "function", function: { name: "read_file", arguments: '{"path":"a.txt"}' } }] },
+        {
+          role: "assistant",
+          content: "Reading.",
+          tool_calls: [{ id: "toolu_1", type: "function", function: { name: "read_file", arguments: '{"path":"a.txt"}' } }],
+        },
         { role: "tool", tool_call_id: "toolu_1", content: "hello" },
         { role: "user", content: "Summarise it." },
       ],
@@ -73,7 +82,8 @@ describe("Anthropic's Messages request, translated for an OpenAI-compatible mode
   });
 
   it("maps every tool_choice, marks failed tool results, and keeps system-role messages", () => {
-    const choice = (tool_choice: Record<string, unknown>) => toChatCompletion(request({ tool_choice, tools: [{ name: "t" }], messages: [{ role: "user", content: "x" }] }), "m").tool_choice;
+    const choice = (tool_choice: Record<string, unknown>) =>
+      toChatCompletion(request({ tool_choice, tools: [{ name: "t" }], messages: [{ role: "user", content: "x" }] }), "m").tool_choice;
     expect(choice({ type: "auto" })).toBe("auto");
     expect(choice({ type: "none" })).toBe("none");
     expect(choice({ type: "tool", name: "t" })).toEqual({ type: "function", function: { name: "t" } });
@@ -107,7 +117,11 @@ describe("an OpenAI chat completion, translated into Anthropic's answer", () => 
       {
         choices: [
           {
-            message: { content: "Let me check.", reasoning_content: "The user wants the weather.", tool_calls: [{ id: "call_1", function: { name: "weather", arguments: '{"city":"Kyoto"}' } }] },
+            message: {
+              content: "Let me check.",
+              reasoning_content: "The user wants the weather.",
+              tool_calls: [{ id: "call_1", function: { name: "weather", arguments: '{"city":"Kyoto"}' } }],
+            },
             finish_reason: "tool_calls",
           },
         ],
@@ -154,7 +168,13 @@ describe("an OpenAI chat completion, translated into Anthropic's answer", () => 
     ];
     const events = [...chunks.flatMap((chunk) => translator.push(chunk)), ...translator.end()];
     expect(translator.finished).toBe(true);
-    expect(events.map((e) => [e.event, e.data.index, (e.data.delta as Record<string, unknown> | undefined)?.type ?? (e.data.content_block as Record<string, unknown> | undefined)?.type])).toEqual([
+    expect(
+      events.map((e) => [
+        e.event,
+        e.data.index,
+        (e.data.delta as Record<string, unknown> | undefined)?.type ?? (e.data.content_block as Record<string, unknown> | undefined)?.type,
+      ]),
+    ).toEqual([
       ["message_start", undefined, undefined],
       ["content_block_start", 0, "thinking"],
       ["content_block_delta", 0, "thinking_delta"],
@@ -171,6 +191,10 @@ describe("an OpenAI chat completion, translated into Anthropic's answer", () => 
       ["message_stop", undefined, undefined],
     ]);
     expect(events[8]!.data.content_block).toEqual({ type: "tool_use", id: "call_a", name: "ls", input: {} });
-    expect(events.at(-2)!.data).toEqual({ type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { input_tokens: 5, output_tokens: 9 } });
+    expect(events.at(-2)!.data).toEqual({
+      type: "message_delta",
+      delta: { stop_reason: "tool_use", stop_sequence: null },
+      usage: { input_tokens: 5, output_tokens: 9 },
+    });
   });
 });

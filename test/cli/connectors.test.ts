@@ -9,7 +9,11 @@ import { freshDataDir, removeDataDir } from "../support/state.js";
 
 /** `pnpm connectors …` as a child process (asynchronous: it may ask the server in this process). */
 async function connectors(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/connectors.ts"), ...args], { cwd: tmpdir(), env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/connectors.ts"), ...args], {
+    cwd: tmpdir(),
+    env: childEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const output = collect(child);
   const code = await output.exit;
   return { code, stdout: output.stdout(), stderr: output.stderr() };
@@ -19,7 +23,14 @@ describe("pnpm connectors", () => {
   it("lists and revokes connected apps through the running server, then straight from the store once it stopped", async () => {
     const dataDir = await freshDataDir();
     const port = String(await freePort());
-    const env = { DATA_DIR: dataDir, PORT: port, HOST: "127.0.0.1", PUBLIC_URL: `http://127.0.0.1:${port}`, CONNECTOR_OWNER_PASSWORD: OWNER_PASSWORD, MCP_AUTH_TOKEN: STATIC_TOKEN };
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: port,
+      HOST: "127.0.0.1",
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      CONNECTOR_OWNER_PASSWORD: OWNER_PASSWORD,
+      MCP_AUTH_TOKEN: STATIC_TOKEN,
+    };
     const server = await startConnectorServer(env);
     const kept = await connect(server.base, { metadata: { client_name: "Kept app" } });
     const gone = await connect(server.base, { metadata: { client_name: "Revoked app" } });

@@ -12,7 +12,11 @@ import { freshDataDir } from "../support/state.js";
 
 /** `pnpm index` as a user runs it: its own process, output to a pipe (so plain lines, no bar). */
 async function index(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/index.ts"), ...args], { cwd: tmpdir(), env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/index.ts"), ...args], {
+    cwd: tmpdir(),
+    env: childEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const output = collect(child);
   const code = await output.exit;
   return { code, out: output.stdout() + output.stderr() };
@@ -40,8 +44,17 @@ describe("pnpm index", () => {
     const first = await index([folder], { OLLAMA_BASE_URL: ollama.baseUrl, DATA_DIR: dataDir });
     expect(first.code, first.out).toBe(0);
     const lines = first.out.trim().split("\n");
-    expect(lines.slice(0, 4)).toEqual(["3 file(s) to check", "indexed notes/a.md (2 chunks)", "indexed notes/b.txt (1 chunk)", "skipped notes/c.bin: not text (binary)"]);
-    expect(lines.at(-1)).toMatch(new RegExp(`^3 file\\(s\\): 2 indexed, 0 unchanged, 1 skipped, 0 removed; 3 chunk\\(s\\), \\d+ token\\(s\\) embedded with embeddinggemma \\(768 dimensions\\), in [\\d.]+ s, into the embedded database in ${dataDir}\\.$`));
+    expect(lines.slice(0, 4)).toEqual([
+      "3 file(s) to check",
+      "indexed notes/a.md (2 chunks)",
+      "indexed notes/b.txt (1 chunk)",
+      "skipped notes/c.bin: not text (binary)",
+    ]);
+    expect(lines.at(-1)).toMatch(
+      new RegExp(
+        `^3 file\\(s\\): 2 indexed, 0 unchanged, 1 skipped, 0 removed; 3 chunk\\(s\\), \\d+ token\\(s\\) embedded with embeddinggemma \\(768 dimensions\\), in [\\d.]+ s, into the embedded database in ${dataDir}\\.$`,
+      ),
+    );
     const again = await index([folder, "--prune"], { OLLAMA_BASE_URL: ollama.baseUrl, DATA_DIR: dataDir });
     expect(again.out).toContain("3 file(s): 0 indexed, 2 unchanged, 1 skipped, 0 removed; 0 chunk(s), 0 token(s)");
   });
@@ -49,7 +62,9 @@ describe("pnpm index", () => {
   it("names the model to pull, says the index is consistent, and exits 1", async () => {
     const result = await index([notes()], { OLLAMA_BASE_URL: ollama.baseUrl, EMBED_MODEL: "nomic-embed-text:v1.5" });
     expect(result.code).toBe(1);
-    expect(result.out).toContain("index: The embedding model 'nomic-embed-text:v1.5' (EMBED_MODEL) is not pulled into Ollama. Pull it with `ollama pull nomic-embed-text:v1.5`");
+    expect(result.out).toContain(
+      "index: The embedding model 'nomic-embed-text:v1.5' (EMBED_MODEL) is not pulled into Ollama. Pull it with `ollama pull nomic-embed-text:v1.5`",
+    );
     expect(result.out).toContain("Each file is either fully indexed or as it was; run the same command again to go on.");
   });
 

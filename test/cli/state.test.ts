@@ -9,7 +9,12 @@ import { childEnv, ROOT } from "../support/spawn.js";
 import { freshDataDir } from "../support/state.js";
 
 const limits = { ttlMs: 3_600_000, maxTurns: 20, maxBytes: 10_000_000, maxBytesPerOwner: 1_000_000 };
-const state = (args: string[], env: Record<string, string>) => spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/state.ts"), ...args], { cwd: tmpdir(), env: childEnv(env), encoding: "utf8" });
+const state = (args: string[], env: Record<string, string>) =>
+  spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/state.ts"), ...args], {
+    cwd: tmpdir(),
+    env: childEnv(env),
+    encoding: "utf8",
+  });
 
 describe("pnpm state", () => {
   it("exports one store and imports it into another, and says how to use it", async () => {

@@ -9,7 +9,12 @@ import { freshDataDir } from "../support/state.js";
 
 // Each run that opens the store starts PGlite in a new process (seconds on a busy machine): two of them, and a generous limit.
 
-const usage = (args: string[], env: Record<string, string>) => spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/usage.ts"), ...args], { cwd: tmpdir(), env: childEnv(env), encoding: "utf8" });
+const usage = (args: string[], env: Record<string, string>) =>
+  spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/usage.ts"), ...args], {
+    cwd: tmpdir(),
+    env: childEnv(env),
+    encoding: "utf8",
+  });
 
 describe("pnpm usage", () => {
   it("prints tokens in and out per model per day, per token when asked, and says how to use it", async () => {
@@ -32,7 +37,12 @@ describe("pnpm usage", () => {
       "",
     ]);
     const byToken = usage(["--by-token", "--days", "7", "--json"], { DATA_DIR: dir });
-    expect(byToken.stdout.trim().split("\n").map((line) => JSON.parse(line))).toEqual([
+    expect(
+      byToken.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
       { day: today, owner: "token:aaaaaaaaaaaaaaaa", model: "openai/gpt-4o-mini", requests: 1, inputTokens: 50, outputTokens: 7 },
       { day: today, owner: "token:aaaaaaaaaaaaaaaa", model: "qwen3:4b", requests: 1, inputTokens: 1200, outputTokens: 340 },
       { day: today, owner: "token:bbbbbbbbbbbbbbbb", model: "qwen3:4b", requests: 1, inputTokens: 800, outputTokens: 60 },

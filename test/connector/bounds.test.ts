@@ -2,7 +2,19 @@ import http from "node:http";
 import net from "node:net";
 import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorizationUrl, type ConnectorServer, connect, FormBrowser, openApproval, OWNER_PASSWORD, pkce, REDIRECT_URI, register, startConnectorServer, STATIC_TOKEN } from "../support/oauth.js";
+import {
+  authorizationUrl,
+  type ConnectorServer,
+  connect,
+  FormBrowser,
+  OWNER_PASSWORD,
+  openApproval,
+  pkce,
+  REDIRECT_URI,
+  register,
+  STATIC_TOKEN,
+  startConnectorServer,
+} from "../support/oauth.js";
 import { freePort } from "../support/ports.js";
 import { rawRequest } from "../support/rawHttp.js";
 
@@ -12,7 +24,9 @@ const JSON_HEADERS = { "content-type": "application/json" };
 function chunkedPost(port: number, path: string, headers: Record<string, string>, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1", () => {
-      const head = [`POST ${path} HTTP/1.1`, "host: 127.0.0.1", "transfer-encoding: chunked", ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join("\r\n");
+      const head = [`POST ${path} HTTP/1.1`, "host: 127.0.0.1", "transfer-encoding: chunked", ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join(
+        "\r\n",
+      );
       socket.write(`${head}\r\n\r\n`);
       for (let i = 0; i < body.length; i += 1_000) {
         const piece = body.slice(i, i + 1_000);
@@ -70,7 +84,15 @@ describe("what a stranger can cost the connector's open routes", () => {
   it("shows the approval page only to the browser that started the request", async () => {
     const clientServer = await startConnectorServer();
     const client = await register(clientServer.base);
-    const page = await openApproval(new FormBrowser(), authorizationUrl(clientServer.base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: pkce().challenge, code_challenge_method: "S256" }));
+    const page = await openApproval(
+      new FormBrowser(),
+      authorizationUrl(clientServer.base, {
+        client_id: client.client_id,
+        redirect_uri: REDIRECT_URI,
+        code_challenge: pkce().challenge,
+        code_challenge_method: "S256",
+      }),
+    );
     expect(page.status).toBe(200);
     const other = await fetch(page.url);
     expect(other.status).toBe(400);
@@ -90,7 +112,13 @@ describe("the connector door while its store is down", () => {
       ["POST", "/connector/oauth/register", JSON.stringify({ redirect_uris: [REDIRECT_URI] })],
       ["POST", "/connector/mcp", "{}"],
     ] as const) {
-      const answer = await rawRequest(port, method, path, { ...JSON_HEADERS, accept: "application/json, text/event-stream", authorization: `Bearer ${"t".repeat(43)}` }, body);
+      const answer = await rawRequest(
+        port,
+        method,
+        path,
+        { ...JSON_HEADERS, accept: "application/json, text/event-stream", authorization: `Bearer ${"t".repeat(43)}` },
+        body,
+      );
       expect(answer.status, path).toBe(503);
       expect(answer.head).toMatch(/retry-after: 5/i);
       expect(answer.body).not.toContain("secret-pw");
@@ -121,10 +149,18 @@ describe("the owner's list of connected clients", () => {
     // The same request (to an allowed name), from this machine's other address: as from anywhere outside, nothing is there.
     const fromOutside = await new Promise<number>((resolve, reject) =>
       http
-        .get({ host: outside, port: server.http!.port, path: "/connector/clients", headers: { host: new URL(server.base).host, authorization: `Bearer ${OWNER_PASSWORD}` } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        })
+        .get(
+          {
+            host: outside,
+            port: server.http!.port,
+            path: "/connector/clients",
+            headers: { host: new URL(server.base).host, authorization: `Bearer ${OWNER_PASSWORD}` },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
         .on("error", reject),
     );
     expect(fromOutside).toBe(404);

@@ -35,7 +35,17 @@ describe.skipIf(!hasChromium())("the consent page in headless Chromium", () => {
   async function request(callback: string, name = "Chromium test connector") {
     const client = await register(server.base, { client_name: name, redirect_uris: [callback] });
     const { verifier, challenge } = pkce();
-    return { client, verifier, url: authorizationUrl(server.base, { client_id: client.client_id, redirect_uri: callback, code_challenge: challenge, code_challenge_method: "S256", resource: server.door }) };
+    return {
+      client,
+      verifier,
+      url: authorizationUrl(server.base, {
+        client_id: client.client_id,
+        redirect_uri: callback,
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+        resource: server.door,
+      }),
+    };
   }
 
   it("is filled in and approved by a person's browser with script off, and the code it returns opens the door", async () => {
@@ -53,7 +63,11 @@ describe.skipIf(!hasChromium())("the consent page in headless Chromium", () => {
     await page.click('button[value="approve"]');
     const back = await callback.arrived;
     expect(back.searchParams.get("state")).toBe("state-1");
-    const tokens = await tokenRequest(server.base, { grant_type: "authorization_code", code: back.searchParams.get("code")!, redirect_uri: callback.url, code_verifier: verifier }, client);
+    const tokens = await tokenRequest(
+      server.base,
+      { grant_type: "authorization_code", code: back.searchParams.get("code")!, redirect_uri: callback.url, code_verifier: verifier },
+      client,
+    );
     expect((await initializeAt(server.door, String(tokens.json.access_token))).status).toBe(200);
     await context.close();
     callback.close();

@@ -4,7 +4,16 @@ import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { approve, authorizationUrl, type ConnectorServer, FormBrowser, MemoryOAuthProvider, openApproval, pkce, startConnectorServer } from "../support/oauth.js";
+import {
+  approve,
+  authorizationUrl,
+  type ConnectorServer,
+  FormBrowser,
+  MemoryOAuthProvider,
+  openApproval,
+  pkce,
+  startConnectorServer,
+} from "../support/oauth.js";
 import { callTool } from "../support/server.js";
 
 const CALLBACK = "http://127.0.0.1:9/oauth/callback";
@@ -28,12 +37,21 @@ describe("client ID metadata documents (the registration the current MCP revisio
   let published: Awaited<ReturnType<typeof documents>>;
   beforeAll(async () => {
     published = await documents({
-      "/client.json": { client_id: `${PUBLISHED}/client.json`, client_name: "CIMD test client", redirect_uris: [CALLBACK], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"] },
+      "/client.json": {
+        client_id: `${PUBLISHED}/client.json`,
+        client_name: "CIMD test client",
+        redirect_uris: [CALLBACK],
+        grant_types: ["authorization_code", "refresh_token"],
+        response_types: ["code"],
+      },
       "/liar.json": { client_id: `${PUBLISHED}/someone-else.json`, client_name: "Liar", redirect_uris: [CALLBACK] },
     });
     // The server fetches https://client.test/… ; here that host is a loopback server (the seam only
     // redirects the fetch: oidc-provider still checks the document, its size and its client_id).
-    server = await startConnectorServer({}, { connectorFetch: (input, init) => fetch(String(input).replace(PUBLISHED, published.url), { ...init, dispatcher: undefined } as RequestInit) });
+    server = await startConnectorServer(
+      {},
+      { connectorFetch: (input, init) => fetch(String(input).replace(PUBLISHED, published.url), { ...init, dispatcher: undefined } as RequestInit) },
+    );
   });
   afterAll(async () => {
     await server.shutdown("test over");
@@ -41,7 +59,11 @@ describe("client ID metadata documents (the registration the current MCP revisio
   });
 
   it("lets the MCP SDK client connect with its URL as client_id, without registering", async () => {
-    const provider = new MemoryOAuthProvider(CALLBACK, { client_name: "ignored: the document names it", redirect_uris: [CALLBACK] }, `${PUBLISHED}/client.json`);
+    const provider = new MemoryOAuthProvider(
+      CALLBACK,
+      { client_name: "ignored: the document names it", redirect_uris: [CALLBACK] },
+      `${PUBLISHED}/client.json`,
+    );
     const first = new StreamableHTTPClientTransport(new URL(server.door), { authProvider: provider });
     await expect(new Client({ name: "cimd", version: "1" }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
     expect(provider.authorizationUrl!.searchParams.get("client_id")).toBe(`${PUBLISHED}/client.json`);
@@ -61,7 +83,15 @@ describe("client ID metadata documents (the registration the current MCP revisio
   });
 
   it("refuses a document whose client_id is not its own URL", async () => {
-    const response = await fetch(authorizationUrl(server.base, { client_id: `${PUBLISHED}/liar.json`, redirect_uri: CALLBACK, code_challenge: pkce().challenge, code_challenge_method: "S256" }), { redirect: "manual" });
+    const response = await fetch(
+      authorizationUrl(server.base, {
+        client_id: `${PUBLISHED}/liar.json`,
+        redirect_uri: CALLBACK,
+        code_challenge: pkce().challenge,
+        code_challenge_method: "S256",
+      }),
+      { redirect: "manual" },
+    );
     expect(response.status).toBe(400);
     expect(response.headers.get("location")).toBeNull();
   });
@@ -81,7 +111,15 @@ describe("client ID metadata documents, fetched as deployed", () => {
 
   it("never fetches from a private or loopback address (no request forgery through client_id)", async () => {
     const port = new URL(published.url).port;
-    const response = await fetch(authorizationUrl(server.base, { client_id: `https://127.0.0.1:${port}/client.json`, redirect_uri: CALLBACK, code_challenge: pkce().challenge, code_challenge_method: "S256" }), { redirect: "manual" });
+    const response = await fetch(
+      authorizationUrl(server.base, {
+        client_id: `https://127.0.0.1:${port}/client.json`,
+        redirect_uri: CALLBACK,
+        code_challenge: pkce().challenge,
+        code_challenge_method: "S256",
+      }),
+      { redirect: "manual" },
+    );
     expect(response.status).toBe(400);
     expect(published.fetched).toEqual([]);
   });

@@ -15,7 +15,7 @@ describe("the connector's pages", () => {
     const html = approvalHtml({
       lang: "en",
       clientName: `<script>alert(1)</script>${"n".repeat(500)}`,
-      clientId: "id\"><img src=x onerror=alert(1)>",
+      clientId: 'id"><img src=x onerror=alert(1)>',
       viaDocument: false,
       redirectUri: "https://evil.example/cb?<b>",
       csrf: "csrf-value",

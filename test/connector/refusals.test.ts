@@ -30,7 +30,16 @@ describe("what the connector door and its authorization server refuse", () => {
   async function approvedCode(extra: Record<string, string> = {}) {
     const client = await register(server.base);
     const { verifier, challenge } = pkce();
-    const back = await approve(authorizationUrl(server.base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: "S256", resource: server.door, ...extra }));
+    const back = await approve(
+      authorizationUrl(server.base, {
+        client_id: client.client_id,
+        redirect_uri: REDIRECT_URI,
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+        resource: server.door,
+        ...extra,
+      }),
+    );
     return { client, verifier, code: back.searchParams.get("code")! };
   }
 
@@ -41,7 +50,10 @@ describe("what the connector door and its authorization server refuse", () => {
       { client_id: client.client_id, redirect_uri: "https://attacker.example/callback" },
       { client_id: "no-such-client", redirect_uri: REDIRECT_URI },
     ]) {
-      const response = await fetch(authorizationUrl(server.base, { ...params, code_challenge: challenge, code_challenge_method: "S256" }), { redirect: "manual", headers: { accept: "text/html" } });
+      const response = await fetch(authorizationUrl(server.base, { ...params, code_challenge: challenge, code_challenge_method: "S256" }), {
+        redirect: "manual",
+        headers: { accept: "text/html" },
+      });
       expect(response.status).toBe(400);
       expect(response.headers.get("location")).toBeNull();
       expect(await response.text()).toMatch(/redirect_uri|client/);
@@ -61,10 +73,16 @@ describe("what the connector door and its authorization server refuse", () => {
 
   it("refuses a code without the right PKCE verifier, and a request without S256", async () => {
     const { client, code } = await approvedCode();
-    const wrong = await tokenRequest(server.base, { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: pkce().verifier }, client);
+    const wrong = await tokenRequest(
+      server.base,
+      { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: pkce().verifier },
+      client,
+    );
     expect(wrong.json.error).toBe("invalid_grant");
     for (const params of [{}, { code_challenge: "x".repeat(43), code_challenge_method: "plain" }]) {
-      const response = await fetch(authorizationUrl(server.base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, ...params }), { redirect: "manual" });
+      const response = await fetch(authorizationUrl(server.base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, ...params }), {
+        redirect: "manual",
+      });
       const location = new URL(response.headers.get("location")!);
       expect(location.origin + location.pathname).toBe(REDIRECT_URI);
       expect(location.searchParams.get("error")).toBe("invalid_request");
@@ -76,10 +94,16 @@ describe("what the connector door and its authorization server refuse", () => {
     await expireAccessToken(server, tokens.access_token);
     const expired = await initializeAt(server.door, tokens.access_token);
     expect(expired.status).toBe(401);
-    expect(expired.headers.get("www-authenticate")).toBe(`Bearer error="invalid_token", error_description="expired", resource_metadata="${server.base}/.well-known/oauth-protected-resource/connector/mcp"`);
+    expect(expired.headers.get("www-authenticate")).toBe(
+      `Bearer error="invalid_token", error_description="expired", resource_metadata="${server.base}/.well-known/oauth-protected-resource/connector/mcp"`,
+    );
     const fresh = await tokenRequest(server.base, { grant_type: "refresh_token", refresh_token: tokens.refresh_token }, client);
     expect((await initializeAt(server.door, String(fresh.json.access_token))).status).toBe(200);
-    const revoked = await fetch(`${server.base}/connector/oauth/revoke`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token: String(fresh.json.access_token), client_id: client.client_id }) });
+    const revoked = await fetch(`${server.base}/connector/oauth/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: String(fresh.json.access_token), client_id: client.client_id }),
+    });
     expect(revoked.status).toBe(200);
     const refused = await initializeAt(server.door, String(fresh.json.access_token));
     expect(refused.status).toBe(401);
@@ -89,14 +113,31 @@ describe("what the connector door and its authorization server refuse", () => {
   it("issues tokens for the door only, and refuses a token held for another resource", async () => {
     const client = await register(server.base);
     const { challenge } = pkce();
-    const response = await fetch(authorizationUrl(server.base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: "S256", resource: "https://other.example/mcp" }), { redirect: "manual" });
+    const response = await fetch(
+      authorizationUrl(server.base, {
+        client_id: client.client_id,
+        redirect_uri: REDIRECT_URI,
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+        resource: "https://other.example/mcp",
+      }),
+      { redirect: "manual" },
+    );
     expect(new URL(response.headers.get("location")!).searchParams.get("error")).toBe("invalid_target");
     const { client: approved, verifier, code } = await approvedCode();
-    const elsewhere = await tokenRequest(server.base, { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: verifier, resource: "https://other.example/mcp" }, approved);
+    const elsewhere = await tokenRequest(
+      server.base,
+      { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: verifier, resource: "https://other.example/mcp" },
+      approved,
+    );
     expect(elsewhere.json.error).toBe("invalid_target");
     // A token whose audience is another resource (as another server of ours would issue) is refused at the door.
     const { tokens } = await connect(server.base);
-    await server.services.state.use((db) => db.query("update oauth_records set payload = jsonb_set(payload, '{aud}', '\"https://other.example/mcp\"') where kind = 'AccessToken' and id_hash = $1", [hashId(tokens.access_token)]));
+    await server.services.state.use((db) =>
+      db.query("update oauth_records set payload = jsonb_set(payload, '{aud}', '\"https://other.example/mcp\"') where kind = 'AccessToken' and id_hash = $1", [
+        hashId(tokens.access_token),
+      ]),
+    );
     const refused = await initializeAt(server.door, tokens.access_token);
     expect(refused.status).toBe(401);
     expect(await refused.json()).toEqual({ error: "The access token was issued for another resource, not this connector." });
@@ -116,12 +157,21 @@ describe("what the connector door and its authorization server refuse", () => {
   it("refuses a forged approval: no form value, a wrong one, another site's page, another browser", async () => {
     const client = await register(server.base);
     const { challenge } = pkce();
-    const url = authorizationUrl(server.base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: "S256" });
+    const url = authorizationUrl(server.base, {
+      client_id: client.client_id,
+      redirect_uri: REDIRECT_URI,
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+    });
     const browser = new FormBrowser();
     const page = await openApproval(browser, url);
     expect((await submitApproval(browser, page, { password: OWNER_PASSWORD, decision: "approve" })).status).toBe(403);
     expect((await submitApproval(browser, page, { csrf: `${page.csrf.slice(0, -2)}xx`, password: OWNER_PASSWORD, decision: "approve" })).status).toBe(403);
-    const crossSite = await browser.post(page.action, { csrf: page.csrf, password: OWNER_PASSWORD, decision: "approve" }, { origin: "https://attacker.example" });
+    const crossSite = await browser.post(
+      page.action,
+      { csrf: page.csrf, password: OWNER_PASSWORD, decision: "approve" },
+      { origin: "https://attacker.example" },
+    );
     expect(crossSite.status).toBe(403);
     const stranger = await new FormBrowser().post(page.action, { csrf: page.csrf, password: OWNER_PASSWORD, decision: "approve" });
     expect(stranger.status).toBe(400);
@@ -135,7 +185,10 @@ describe("what the connector door and its authorization server refuse", () => {
     const client = await register(server.base);
     const { challenge } = pkce();
     const browser = new FormBrowser();
-    const page = await openApproval(browser, authorizationUrl(server.base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: "S256" }));
+    const page = await openApproval(
+      browser,
+      authorizationUrl(server.base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: "S256" }),
+    );
     const denied = await submitApproval(browser, page, { csrf: page.csrf, decision: "deny" });
     expect(denied.location?.searchParams.get("error")).toBe("access_denied");
     expect(denied.location?.searchParams.get("code")).toBeNull();
@@ -164,7 +217,10 @@ describe("the owner password", () => {
     const client = await register(server.base);
     const { challenge } = pkce();
     const browser = new FormBrowser();
-    const page = await openApproval(browser, authorizationUrl(server.base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: "S256" }));
+    const page = await openApproval(
+      browser,
+      authorizationUrl(server.base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: "S256" }),
+    );
     const wrong = await submitApproval(browser, page, { csrf: page.csrf, password: "not-the-password", decision: "approve" });
     expect(wrong.status).toBe(401);
     expect(wrong.html).toContain("That is not the owner password");

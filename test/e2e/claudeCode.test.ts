@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChatCall, Reply } from "../support/ollamaStandIn.js";
 import { API_TOKEN, type ApiStack, startApiStack } from "../support/apiStack.js";
+import type { ChatCall, Reply } from "../support/ollamaStandIn.js";
 
 /**
  * The real Claude Code CLI against the server, in print mode, the way its users point it at a
@@ -48,8 +48,13 @@ function claude(stack: ApiStack, prompt: string, model: string): Promise<{ code:
 function runMarker(call: ChatCall): Reply {
   const last = call.messages.at(-1);
   const text = typeof last?.content === "string" ? last.content : JSON.stringify(last?.content ?? "");
-  if (last?.role === "tool" || text.includes("[tool_result")) return { content: `The command printed: ${text.includes("mcp-lab-marker-42") ? "mcp-lab-marker-42" : "something else"}` };
-  return { thinking: "I will run it.", content: "Running it.", toolCalls: [{ name: "Bash", arguments: { command: "echo mcp-lab-marker-42", description: "Print the marker" } }] };
+  if (last?.role === "tool" || text.includes("[tool_result"))
+    return { content: `The command printed: ${text.includes("mcp-lab-marker-42") ? "mcp-lab-marker-42" : "something else"}` };
+  return {
+    thinking: "I will run it.",
+    content: "Running it.",
+    toolCalls: [{ name: "Bash", arguments: { command: "echo mcp-lab-marker-42", description: "Print the marker" } }],
+  };
 }
 
 describe.skipIf(!BIN || !existsSync(BIN))("Claude Code itself on local and cloud models through mcp-lab", () => {
@@ -65,12 +70,16 @@ describe.skipIf(!BIN || !existsSync(BIN))("Claude Code itself on local and cloud
   it.each([
     ["qwen3-coder:30b", "/v1/messages"],
     ["openai/gpt-4o-mini", "/v1/chat/completions"],
-  ])("runs a Bash tool and answers with %s (upstream %s)", async (model, path) => {
-    const result = await claude(stack, "Run the marker command with Bash and tell me what it printed.", model);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain("The command printed: mcp-lab-marker-42");
-    const standIn = model.startsWith("openai/") ? stack.cloud : stack.ollama;
-    expect(standIn.requests.filter((r) => r.path === path).length).toBeGreaterThanOrEqual(2);
-    expect(stack.apiLogs().filter((l) => l.route === "messages" && l.outcome === "ok").length).toBeGreaterThanOrEqual(2);
-  }, 120_000);
+  ])(
+    "runs a Bash tool and answers with %s (upstream %s)",
+    async (model, path) => {
+      const result = await claude(stack, "Run the marker command with Bash and tell me what it printed.", model);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain("The command printed: mcp-lab-marker-42");
+      const standIn = model.startsWith("openai/") ? stack.cloud : stack.ollama;
+      expect(standIn.requests.filter((r) => r.path === path).length).toBeGreaterThanOrEqual(2);
+      expect(stack.apiLogs().filter((l) => l.route === "messages" && l.outcome === "ok").length).toBeGreaterThanOrEqual(2);
+    },
+    120_000,
+  );
 });

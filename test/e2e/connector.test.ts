@@ -3,14 +3,30 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectorCallerId } from "../../src/caller.js";
+import {
+  approve,
+  type ConnectorServer,
+  connect,
+  expireAccessToken,
+  initializeAt,
+  MCP_HEADERS,
+  MemoryOAuthProvider,
+  STATIC_TOKEN,
+  startConnectorServer,
+} from "../support/oauth.js";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
-import { approve, type ConnectorServer, connect, expireAccessToken, initializeAt, MCP_HEADERS, MemoryOAuthProvider, STATIC_TOKEN, startConnectorServer } from "../support/oauth.js";
 import { callTool, connectClient } from "../support/server.js";
 
 const CALLBACK = "http://127.0.0.1:9/oauth/callback";
 
 function sdkProvider(): MemoryOAuthProvider {
-  return new MemoryOAuthProvider(CALLBACK, { client_name: "MCP SDK test client", redirect_uris: [CALLBACK], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" });
+  return new MemoryOAuthProvider(CALLBACK, {
+    client_name: "MCP SDK test client",
+    redirect_uris: [CALLBACK],
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    token_endpoint_auth_method: "none",
+  });
 }
 
 /** The SDK's documented flow: connect, be sent to authorize, come back with a code, finish, connect again. */
@@ -68,7 +84,11 @@ describe("the connector door with the official MCP SDK client's OAuth", () => {
     expect(second.access_token).not.toBe(first.access_token);
     expect(second.refresh_token).not.toBe(first.refresh_token);
     // The first refresh token was used: presented again, it is refused and the whole grant goes.
-    const replay = await fetch(`${server.base}/connector/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: first.refresh_token!, client_id: clientId }) });
+    const replay = await fetch(`${server.base}/connector/oauth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: first.refresh_token!, client_id: clientId }),
+    });
     expect(replay.status).toBe(400);
     expect(((await replay.json()) as { error: string }).error).toBe("invalid_grant");
     expect((await initializeAt(server.door, second.access_token)).status).toBe(401);
@@ -82,14 +102,21 @@ describe("the connector door with the official MCP SDK client's OAuth", () => {
     expect(opened.status).toBe(200);
     const sessionId = opened.headers.get("mcp-session-id")!;
     const list = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" });
-    const withSession = (token: string) => ({ ...MCP_HEADERS, authorization: `Bearer ${token}`, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" });
+    const withSession = (token: string) => ({
+      ...MCP_HEADERS,
+      authorization: `Bearer ${token}`,
+      "mcp-session-id": sessionId,
+      "mcp-protocol-version": "2025-06-18",
+    });
     // The session is a's: on the static door, and for another client, it does not exist.
     expect((await fetch(`${server.base}/mcp`, { method: "POST", headers: withSession(STATIC_TOKEN), body: list })).status).toBe(404);
     expect((await fetch(server.door, { method: "POST", headers: withSession(b.tokens.access_token), body: list })).status).toBe(404);
     expect((await fetch(server.door, { method: "POST", headers: withSession(a.tokens.access_token), body: list })).status).toBe(200);
     // So is a conversation a started.
     const sdkA = new Client({ name: "a", version: "1" });
-    await sdkA.connect(new StreamableHTTPClientTransport(new URL(server.door), { requestInit: { headers: { authorization: `Bearer ${a.tokens.access_token}` } } }));
+    await sdkA.connect(
+      new StreamableHTTPClientTransport(new URL(server.door), { requestInit: { headers: { authorization: `Bearer ${a.tokens.access_token}` } } }),
+    );
     const started = await callTool(sdkA, "ask_llm", { prompt: "remember this", model: "qwen3:4b" });
     const conversationId = /conversation_id: (\S+)/.exec(started.text)![1]!;
     const staticClient = await connectClient(server.base, "streamable-http", { authorization: `Bearer ${STATIC_TOKEN}` });

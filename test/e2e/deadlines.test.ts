@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OllamaStandIn } from "../support/ollamaStandIn.js";
-import { callTool, startWithStandIn, type Stack, type TransportKind } from "../support/server.js";
+import { callTool, type Stack, startWithStandIn, type TransportKind } from "../support/server.js";
 import { until } from "../support/wait.js";
 
 /**

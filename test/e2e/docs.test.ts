@@ -24,13 +24,26 @@ const LONG = Array.from({ length: 1_800 }, (_, i) => `Line ${i} of the long appe
 async function indexInto(store: StateStore, ollama: OllamaStandIn): Promise<void> {
   const folder = join(mkdtempSync(join(tmpdir(), "mcp-lab-docs-")), "handbook");
   mkdirSync(join(folder, "ops"), { recursive: true });
-  writeFileSync(join(folder, "garden.md"), "# Garden\n\n## Tomatoes\n\nWater the tomato plants every morning in summer.\n\n## Roses\n\nPrune the roses in late winter.");
+  writeFileSync(
+    join(folder, "garden.md"),
+    "# Garden\n\n## Tomatoes\n\nWater the tomato plants every morning in summer.\n\n## Roses\n\nPrune the roses in late winter.",
+  );
   writeFileSync(join(folder, "ops", "errors.md"), "# Error codes\n\nE4021 means the disk quota is exceeded: delete old backups to free space.");
   writeFileSync(join(folder, "appendix.txt"), LONG);
   const http = createHttpClient({ connectTimeoutMs: 1_000 });
   const limits = { firstTokenMs: 10_000, idleMs: 10_000, totalMs: 10_000 };
-  const embedder = new Embedder({ ollama: new OllamaProvider({ baseUrl: ollama.baseUrl, http, limits, pullLimits: limits }), model: "embeddinggemma", dimensions: 0 });
-  await new Indexer(new DocumentStore(store), embedder, () => undefined).run({ paths: [folder], prune: false, maxDocumentBytes: 100_000, maxFiles: 100, signal: new AbortController().signal });
+  const embedder = new Embedder({
+    ollama: new OllamaProvider({ baseUrl: ollama.baseUrl, http, limits, pullLimits: limits }),
+    model: "embeddinggemma",
+    dimensions: 0,
+  });
+  await new Indexer(new DocumentStore(store), embedder, () => undefined).run({
+    paths: [folder],
+    prune: false,
+    maxDocumentBytes: 100_000,
+    maxFiles: 100,
+    signal: new AbortController().signal,
+  });
   await store.close();
   await http.close();
 }
@@ -68,7 +81,13 @@ describe("your documents through MCP", () => {
     dataDir = await indexedDataDir(ollama);
     spare = mkdtempSync(join(tmpdir(), "mcp-lab-docs-copy-"));
     cpSync(dataDir, spare, { recursive: true });
-    server = await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATA_DIR: dataDir, MCP_AUTH_TOKEN: `${ALICE},${BOB}`, DOCS_MAX_DOCUMENT_BYTES: "4000", DOCS_MAX_BYTES_PER_TOKEN: "6000" });
+    server = await startTestServer({
+      OLLAMA_BASE_URL: ollama.baseUrl,
+      DATA_DIR: dataDir,
+      MCP_AUTH_TOKEN: `${ALICE},${BOB}`,
+      DOCS_MAX_DOCUMENT_BYTES: "4000",
+      DOCS_MAX_BYTES_PER_TOKEN: "6000",
+    });
     alice = await connectClient(server.url, "streamable-http", auth(ALICE));
     bob = await connectClient(server.url, "sse", auth(BOB));
   });
@@ -88,7 +107,12 @@ describe("your documents through MCP", () => {
     const byMeaning = await callTool(alice, "search_docs", { query: "when do I water the tomatoes?", top_n: 2 });
     expect(byMeaning.isError, byMeaning.text).toBeFalsy();
     const results = byMeaning.structuredContent!.results as Array<Record<string, unknown>>;
-    expect(results[0]).toMatchObject({ title: "Garden", section: "handbook", heading: "Tomatoes", snippet: "Water the tomato plants every morning in summer." });
+    expect(results[0]).toMatchObject({
+      title: "Garden",
+      section: "handbook",
+      heading: "Tomatoes",
+      snippet: "Water the tomato plants every morning in summer.",
+    });
     expect(results[0]!.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(byMeaning.text).toContain("1. Garden › Tomatoes (section handbook) · score");
     expect(byMeaning.structuredContent!.mode).toBe("hybrid");
@@ -118,14 +142,19 @@ describe("your documents through MCP", () => {
     const sources = answered.structuredContent!.sources as Array<{ number: number; cited: boolean; title: string }>;
     expect(sources[0]).toMatchObject({ number: 1, cited: true, title: "Error codes" });
     expect(sources.slice(1).every((s) => !s.cited)).toBe(true);
-    const sent = ollama.requests.filter((r) => r.path === "/api/chat").at(-1)!.body as { messages: Array<{ role: string; content: string }>; options?: { temperature?: number } };
+    const sent = ollama.requests.filter((r) => r.path === "/api/chat").at(-1)!.body as {
+      messages: Array<{ role: string; content: string }>;
+      options?: { temperature?: number };
+    };
     expect(sent.messages[0]!.content).toContain("Use only what the passages say");
     expect(sent.messages[1]!.content).toContain("[1] Error codes (section handbook/ops)\nE4021 means the disk quota is exceeded");
     expect(sent.options?.temperature).toBe(0);
 
     const unknown = await callTool(alice, "ask_docs", { question: "Which planet is largest?" });
     expect(unknown.structuredContent).toMatchObject({ found: false });
-    expect(unknown.text).toMatch(/^Your documents do not contain the answer to this question\. The closest passages are listed below; none of them answers it\.\n\nClosest passages:\n\[1\] /);
+    expect(unknown.text).toMatch(
+      /^Your documents do not contain the answer to this question\. The closest passages are listed below; none of them answers it\.\n\nClosest passages:\n\[1\] /,
+    );
   });
 
   it("ask_docs hands a slow answer over as a job: get_job gives it with its sources, to its token only", async () => {
@@ -136,27 +165,44 @@ describe("your documents through MCP", () => {
     const answer = await collectJob(alice, job);
     expect(answer.isError, answer.text).toBeFalsy();
     expect(answer.text).toMatch(/^The documents say so about e4021 \[1\]\.\n\nSources:\n\[1\] Error codes · id [0-9a-f-]{36}\n/);
-    expect(answer.structuredContent).toMatchObject({ found: true, model: "qwen3:4b", sources: expect.arrayContaining([expect.objectContaining({ number: 1, cited: true })]) });
+    expect(answer.structuredContent).toMatchObject({
+      found: true,
+      model: "qwen3:4b",
+      sources: expect.arrayContaining([expect.objectContaining({ number: 1, cited: true })]),
+    });
   });
 
   it("keeps what a token adds to itself: another token can neither find, read, list nor browse it", async () => {
     const added = await callTool(alice, "add_document", { title: "Secret recipe", text: "# Sauce\n\nSimmer the quince jam for an hour.", section: "kitchen" });
     expect(added.isError, added.text).toBeFalsy();
     const id = added.structuredContent!.id as string;
-    expect(added.text).toBe(`Added "Secret recipe" to section kitchen as id ${id} (1 chunk(s)). search_docs and ask_docs find it now; only your token can see it.`);
-    expect((await callTool(alice, "search_docs", { query: "quince jam" })).structuredContent!.results).toEqual(expect.arrayContaining([expect.objectContaining({ id, title: "Secret recipe", heading: "Sauce" })]));
+    expect(added.text).toBe(
+      `Added "Secret recipe" to section kitchen as id ${id} (1 chunk(s)). search_docs and ask_docs find it now; only your token can see it.`,
+    );
+    expect((await callTool(alice, "search_docs", { query: "quince jam" })).structuredContent!.results).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id, title: "Secret recipe", heading: "Sauce" })]),
+    );
     expect(JSON.stringify((await callTool(bob, "search_docs", { query: "quince jam", top_n: 50 })).structuredContent)).not.toContain(id);
     const foreign = await callTool(bob, "get_document", { id });
     expect(foreign.isError).toBe(true);
     expect(foreign.text).toBe(`There is no document with id ${id}. search_docs and list_sections give the ids of your documents.`);
-    expect((await callTool(bob, "list_sections", { section: "kitchen" })).text).toBe("There is no section 'kitchen'. Sections: handbook, handbook/ops (list_sections shows them all).");
+    expect((await callTool(bob, "list_sections", { section: "kitchen" })).text).toBe(
+      "There is no section 'kitchen'. Sections: handbook, handbook/ops (list_sections shows them all).",
+    );
     expect((await alice.listResources()).resources.map((r) => r.uri)).toContain(`docs://documents/${id}`);
     expect((await bob.listResources()).resources.map((r) => r.uri)).not.toContain(`docs://documents/${id}`);
-    await expect(bob.readResource({ uri: `docs://documents/${id}` })).rejects.toMatchObject({ code: -32002, message: expect.stringContaining(`There is no document docs://documents/${id}`) });
+    await expect(bob.readResource({ uri: `docs://documents/${id}` })).rejects.toMatchObject({
+      code: -32002,
+      message: expect.stringContaining(`There is no document docs://documents/${id}`),
+    });
     // The same title and section replace the text, under the same id.
     const again = await callTool(alice, "add_document", { title: "Secret recipe", text: "Now with ginger.", section: "kitchen" });
     expect(again.structuredContent!.id).toBe(id);
-    expect((await alice.readResource({ uri: `docs://documents/${id}` })).contents[0]).toMatchObject({ uri: `docs://documents/${id}`, mimeType: "text/markdown", text: "Now with ginger." });
+    expect((await alice.readResource({ uri: `docs://documents/${id}` })).contents[0]).toMatchObject({
+      uri: `docs://documents/${id}`,
+      mimeType: "text/markdown",
+      text: "Now with ginger.",
+    });
   });
 
   it("lists documents as resources with a template, and reads them", async () => {
@@ -171,7 +217,9 @@ describe("your documents through MCP", () => {
     // A client filling in the template's id is offered the ids of the documents whose title has what was typed.
     const completed = await bob.complete({ ref: { type: "ref/resource", uri: "docs://documents/{id}" }, argument: { name: "id", value: "GARD" } });
     expect(completed.completion.values).toEqual([listed[1]!.uri.slice("docs://documents/".length)]);
-    expect((await bob.complete({ ref: { type: "ref/resource", uri: "docs://documents/{id}" }, argument: { name: "id", value: "%" } })).completion.values).toEqual([]);
+    expect(
+      (await bob.complete({ ref: { type: "ref/resource", uri: "docs://documents/{id}" }, argument: { name: "id", value: "%" } })).completion.values,
+    ).toEqual([]);
   });
 
   it("answers bad input with what to do, never a crash", async () => {
@@ -202,11 +250,19 @@ describe("your documents through MCP", () => {
     const result = await callTool(alice, "search_docs", { query: "E4021" }).finally(() => ollama.models.push(...models));
     expect(result.isError, result.text).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ mode: "keyword", results: [expect.objectContaining({ title: "Error codes" })] });
-    expect(result.text).toContain("Keyword matches only: the question could not be embedded for semantic search. The embedding model 'embeddinggemma' (EMBED_MODEL) is not pulled into Ollama. Pull it with `ollama pull embeddinggemma`");
+    expect(result.text).toContain(
+      "Keyword matches only: the question could not be embedded for semantic search. The embedding model 'embeddinggemma' (EMBED_MODEL) is not pulled into Ollama. Pull it with `ollama pull embeddinggemma`",
+    );
   });
 
   it("on a server whose EMBED_MODEL is not the documents', says what to set; keeps ask_docs local under LOCAL_ONLY; offers no add_document when told", async () => {
-    const other = await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATA_DIR: spare, EMBED_MODEL: "nomic-embed-text", LOCAL_ONLY: "true", ADD_DOCUMENT_ENABLED: "false" });
+    const other = await startTestServer({
+      OLLAMA_BASE_URL: ollama.baseUrl,
+      DATA_DIR: spare,
+      EMBED_MODEL: "nomic-embed-text",
+      LOCAL_ONLY: "true",
+      ADD_DOCUMENT_ENABLED: "false",
+    });
     const client = await connectClient(other.url, "streamable-http");
     try {
       expect((await client.listTools()).tools.map((t) => t.name)).not.toContain("add_document");
@@ -240,7 +296,10 @@ describe("your documents on a PostgreSQL server (PGlite over the wire protocol, 
       const found = await callTool(client, "search_docs", { query: "E4021" });
       expect((found.structuredContent!.results as unknown[])[0]).toMatchObject({ title: "Error codes", section: "handbook/ops", keywordRank: 1 });
       const answered = await callTool(client, "ask_docs", { question: "What does E4021 mean?" });
-      expect(answered.structuredContent).toMatchObject({ found: true, sources: expect.arrayContaining([expect.objectContaining({ title: "Error codes", cited: true })]) });
+      expect(answered.structuredContent).toMatchObject({
+        found: true,
+        sources: expect.arrayContaining([expect.objectContaining({ title: "Error codes", cited: true })]),
+      });
     } finally {
       await client.close();
       await server.shutdown("test over");

@@ -26,7 +26,6 @@ async function tearDown(s: Setup): Promise<void> {
   await Promise.all([s.ollama.stop(), s.cloud.stop()]);
 }
 
-
 describe("retries", () => {
   let s: Setup;
   beforeAll(async () => (s = await setUp({ LLM_MAX_RETRIES: "2" })));
@@ -138,7 +137,9 @@ describe("LOCAL_ONLY", () => {
 
 describe("concurrency limit and warm-up", () => {
   let s: Setup;
-  beforeAll(async () => (s = await setUp({ OLLAMA_CONCURRENCY: "1", LLM_QUEUE_MAX: "1", LLM_QUEUE_TIMEOUT_MS: "300", WARM_MODELS: "qwen3:4b,openai/gpt-4o-mini" })));
+  beforeAll(
+    async () => (s = await setUp({ OLLAMA_CONCURRENCY: "1", LLM_QUEUE_MAX: "1", LLM_QUEUE_TIMEOUT_MS: "300", WARM_MODELS: "qwen3:4b,openai/gpt-4o-mini" })),
+  );
   afterEach(() => s.ollama.reset());
   afterAll(() => tearDown(s));
 

@@ -1,9 +1,9 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { chatRequests, collectJob, handedOff, openStore, patientCall, untilAborted, untilProgress } from "../support/jobs.js";
 import type { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { connectClient, type Stack, startWithStandIn, type TransportKind } from "../support/server.js";
-import { chatRequests, collectJob, handedOff, openStore, patientCall, untilAborted, untilProgress } from "../support/jobs.js";
 
 const TOKEN_A = "token-a-0123456789abcdef";
 const TOKEN_B = "token-b-0123456789abcdef";
@@ -45,7 +45,9 @@ describe.each<TransportKind>(["streamable-http", "sse"])("answers that outlive t
     expect(getJob.description).toContain("call get_job with that job_id right away, without asking the user");
     expect(tools.find((tool) => tool.name === "ask_llm")!.description).toContain("comes back as a job_id instead: call get_job with it");
     // A client that sends a task anyway gets an error, not a hang.
-    const taskCall = client.request({ method: "tools/call", params: { name: "add", arguments: { a: 1, b: 2 }, task: { ttl: 60_000 } } }, CallToolResultSchema, { timeout: 5_000 });
+    const taskCall = client.request({ method: "tools/call", params: { name: "add", arguments: { a: 1, b: 2 }, task: { ttl: 60_000 } } }, CallToolResultSchema, {
+      timeout: 5_000,
+    });
     await expect(taskCall).rejects.toThrow("Server does not support task creation (required for tools/call)");
   });
 
@@ -83,7 +85,11 @@ describe.each<TransportKind>(["streamable-http", "sse"])("answers that outlive t
     ollama.reply = (call) => ({ content: `heard ${call.messages.length} messages` });
     const next = await patientCall(client, "ask_llm", { prompt: "and then?", conversation_id: answer.structuredContent!.conversationId });
     expect(next.text).toContain("heard 3 messages");
-    expect(chatRequests(ollama).at(-1)!.messages.map((m) => m.content)).toEqual(["take your time", "one two three four five", "and then?"]);
+    expect(
+      chatRequests(ollama)
+        .at(-1)!
+        .messages.map((m) => m.content),
+    ).toEqual(["take your time", "one two three four five", "and then?"]);
   });
 
   it("goes on with a handed-off job when the client that started it goes away", async () => {

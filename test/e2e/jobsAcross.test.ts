@@ -1,13 +1,13 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { startChildServer, stopChild } from "../scale/support.js";
 import { collectJob, handedOff, openStore, patientCall, untilAborted, untilProgress } from "../support/jobs.js";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
-import { postgresBin, type PostgresServer, startPostgres } from "../support/postgres.js";
+import { type PostgresServer, postgresBin, startPostgres } from "../support/postgres.js";
 import { connectClient, startTestServer, type TestServer } from "../support/server.js";
 import { childEnv, ENTRY } from "../support/spawn.js";
 import { freshDataDir, removeDataDir } from "../support/state.js";
-import { startChildServer, stopChild } from "../scale/support.js";
 
 const TOKEN_A = "token-a-0123456789abcdef";
 const TOKEN_B = "token-b-0123456789abcdef";
@@ -65,7 +65,8 @@ describe.skipIf(!postgresBin())("jobs across two replicas on one PostgreSQL", ()
     // As replicas are deployed: stateless streamable HTTP (legacy SSE keeps its stream either way).
     // One after the other: an in-process start swaps http.createServer for its duration.
     replicas = [];
-    for (let i = 0; i < 2; i++) replicas.push(await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATABASE_URL: postgres.url, MCP_STATELESS: "true", ...JOBS }));
+    for (let i = 0; i < 2; i++)
+      replicas.push(await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, DATABASE_URL: postgres.url, MCP_STATELESS: "true", ...JOBS }));
     onFirst = await connectClient(replicas[0]!.url, "streamable-http", as(TOKEN_A));
     onSecond = await connectClient(replicas[1]!.url, "sse", as(TOKEN_A));
     otherToken = await connectClient(replicas[1]!.url, "streamable-http", as(TOKEN_B));

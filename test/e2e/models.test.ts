@@ -62,7 +62,9 @@ describe.each<TransportKind>(["streamable-http", "sse"])("model tools over %s", 
 
   it("pulls a model with byte progress and ends with its size and digest", async () => {
     const progress: Array<{ progress: number; total?: number }> = [];
-    const result = (await client.callTool({ name: "pull_model", arguments: { model: "smollm2:135m" } }, undefined, { onprogress: (p) => void progress.push(p) })) as {
+    const result = (await client.callTool({ name: "pull_model", arguments: { model: "smollm2:135m" } }, undefined, {
+      onprogress: (p) => void progress.push(p),
+    })) as {
       content: Array<{ text: string }>;
       structuredContent: Record<string, unknown>;
     };

@@ -4,11 +4,16 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { OllamaStandIn } from "../support/ollamaStandIn.js";
-import { callTool, startWithStandIn, type Stack } from "../support/server.js";
+import { callTool, type Stack, startWithStandIn } from "../support/server.js";
 import { until } from "../support/wait.js";
 
 const MCP = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-const INIT = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } };
+const INIT = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+};
 
 describe("what real MCP clients saw", () => {
   let stack: Stack;
@@ -36,7 +41,10 @@ describe("what real MCP clients saw", () => {
 
   it("advertises only what it serves: completions, for the document template's id (no prompts)", async () => {
     expect(stack.client.getServerCapabilities()?.completions).toEqual({});
-    const completed = await stack.client.complete({ ref: { type: "ref/resource", uri: "docs://documents/{id}" }, argument: { name: "id", value: "nothing like it" } });
+    const completed = await stack.client.complete({
+      ref: { type: "ref/resource", uri: "docs://documents/{id}" },
+      argument: { name: "id", value: "nothing like it" },
+    });
     expect(completed.completion.values).toEqual([]);
     await expect(stack.client.complete({ ref: { type: "ref/prompt", name: "x" }, argument: { name: "a", value: "b" } })).rejects.toThrow(/Unknown prompt/);
   });
@@ -71,10 +79,18 @@ describe("what real MCP clients saw", () => {
     await init.text();
     const session = { ...MCP, "mcp-session-id": init.headers.get("mcp-session-id")!, "mcp-protocol-version": "2025-06-18" };
     await fetch(`${stack.server.url}/mcp`, { method: "POST", headers: session, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) });
-    const call = await fetch(`${stack.server.url}/mcp`, { method: "POST", headers: session, body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "ask_llm", arguments: { prompt: "slow" } } }) });
+    const call = await fetch(`${stack.server.url}/mcp`, {
+      method: "POST",
+      headers: session,
+      body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "ask_llm", arguments: { prompt: "slow" } } }),
+    });
     const body = call.text();
     await until(() => gate.waiting === 1, "the model call to be under way");
-    await fetch(`${stack.server.url}/mcp`, { method: "POST", headers: session, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 7 } }) });
+    await fetch(`${stack.server.url}/mcp`, {
+      method: "POST",
+      headers: session,
+      body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 7 } }),
+    });
     // On an unpatched server this stays open until the session ends, and the test times out.
     expect(await body).not.toContain('"id":7');
     expect(gate.isOpen).toBe(false);
@@ -84,7 +100,9 @@ describe("what real MCP clients saw", () => {
     ollama.behaviour = { firstTokenDelayMs: 0, tokenDelayMs: 30 };
     ollama.reply = () => ({ content: "<think>\nsecret musing about the user\n</think>\n\nThe answer is forty-two, plainly." });
     const messages: string[] = [];
-    const result = await stack.client.callTool({ name: "ask_llm", arguments: { prompt: "q" } }, undefined, { onprogress: (p) => void messages.push(p.message ?? "") });
+    const result = await stack.client.callTool({ name: "ask_llm", arguments: { prompt: "q" } }, undefined, {
+      onprogress: (p) => void messages.push(p.message ?? ""),
+    });
     expect(messages.length).toBeGreaterThan(0);
     expect(messages.join("\n")).not.toMatch(/musing|<thi|think>/);
     expect(messages[0]).toContain("thinking…");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { pullRefusal, registryHost } from "../../src/tools/pullModel.js";
-import { callTool, connectClient, startTestServer, startWithStandIn, type Stack } from "../support/server.js";
+import { callTool, connectClient, type Stack, startTestServer, startWithStandIn } from "../support/server.js";
 import { until } from "../support/wait.js";
 
 describe("pull_model on a server others can reach", () => {

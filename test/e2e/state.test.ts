@@ -3,12 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
-import { postgresBin, startPostgres, type PostgresServer } from "../support/postgres.js";
-import { collect, spawnServer } from "../support/spawn.js";
+import { type PostgresServer, postgresBin, startPostgres } from "../support/postgres.js";
 import { callTool, connectClient, startTestServer } from "../support/server.js";
+import { collect, spawnServer } from "../support/spawn.js";
 import { freshDataDir, removeDataDir } from "../support/state.js";
 
-const sentMessages = (ollama: OllamaStandIn) => (ollama.requests.filter((r) => r.path === "/api/chat").at(-1)!.body as { messages: Array<{ content: string }> }).messages.map((m) => m.content);
+const sentMessages = (ollama: OllamaStandIn) =>
+  (ollama.requests.filter((r) => r.path === "/api/chat").at(-1)!.body as { messages: Array<{ content: string }> }).messages.map((m) => m.content);
 
 describe("state that lasts", () => {
   let ollama: OllamaStandIn;

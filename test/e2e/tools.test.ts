@@ -1,6 +1,6 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { OllamaStandIn } from "../support/ollamaStandIn.js";
+import type { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { closedPortUrl } from "../support/ports.js";
 import { callTool, connectClient, startTestServer, startWithStandIn, type TestServer, type TransportKind } from "../support/server.js";
 
@@ -24,7 +24,22 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
   it("lists every tool with a description and an input schema", async () => {
     const { tools } = await client.listTools();
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-    expect(Object.keys(byName).sort()).toEqual(["add", "add_document", "ask_docs", "ask_llm", "cancel_job", "compare_models", "get_document", "get_job", "list_jobs", "list_models", "list_sections", "model_info", "pull_model", "search_docs"]);
+    expect(Object.keys(byName).sort()).toEqual([
+      "add",
+      "add_document",
+      "ask_docs",
+      "ask_llm",
+      "cancel_job",
+      "compare_models",
+      "get_document",
+      "get_job",
+      "list_jobs",
+      "list_models",
+      "list_sections",
+      "model_info",
+      "pull_model",
+      "search_docs",
+    ]);
     expect(byName.ask_llm!.description).toMatch(/local Ollama model/);
     expect(byName.ask_llm!.inputSchema.required).toEqual(["prompt"]);
     expect(Object.keys(byName.ask_llm!.inputSchema.properties ?? {})).toEqual([
@@ -108,7 +123,9 @@ describe.each<TransportKind>(["streamable-http", "sse"])("tools over %s", (kind)
 
   it("refuses odd model names before any request", async () => {
     for (const model of ["../x", "a".repeat(500), "qwen\u0000:4b", "x/../y"]) {
-      const result = await client.callTool({ name: "ask_llm", arguments: { prompt: "hi", model } }).catch((e: Error) => ({ isError: true, content: [{ type: "text", text: e.message }] }));
+      const result = await client
+        .callTool({ name: "ask_llm", arguments: { prompt: "hi", model } })
+        .catch((e: Error) => ({ isError: true, content: [{ type: "text", text: e.message }] }));
       expect(result.isError, model).toBe(true);
     }
     expect(ollama.chats()).toEqual([]);

@@ -4,7 +4,12 @@ import { rawRequest } from "../support/rawHttp.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const TOKEN = "front-door-token-0123456789";
-const INIT = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } });
+const INIT = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+});
 const MCP = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
@@ -12,8 +17,26 @@ const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 function spellingsOf(route: string): string[] {
   const name = route.slice(1);
   const dotted = [`/./${name}`, `/%2e/${name}`, `/%2E/${name}`, `/x/../${name}`, `/x/%2e%2e/${name}`, `/x/%2E%2e/${name}`, `/${name}/.`, `/${name}/x/..`];
-  const encoded = [`/${name.replace(/^./, (c) => `%${c.charCodeAt(0).toString(16)}`)}`, `/${name.slice(0, -1)}%${name.charCodeAt(name.length - 1).toString(16).toUpperCase()}`];
-  const other = [`/${name}#x`, `/${name}?q=1#frag`, `//${name}`, `\\${name}`, `/\\${name}`, `/${name}/`, `/${name}//`, `/./${name}?sessionId=abc`, `/${name.toUpperCase()}`, `/${name}x`, `/${name};x`];
+  const encoded = [
+    `/${name.replace(/^./, (c) => `%${c.charCodeAt(0).toString(16)}`)}`,
+    `/${name.slice(0, -1)}%${name
+      .charCodeAt(name.length - 1)
+      .toString(16)
+      .toUpperCase()}`,
+  ];
+  const other = [
+    `/${name}#x`,
+    `/${name}?q=1#frag`,
+    `//${name}`,
+    `\\${name}`,
+    `/\\${name}`,
+    `/${name}/`,
+    `/${name}//`,
+    `/./${name}?sessionId=abc`,
+    `/${name.toUpperCase()}`,
+    `/${name}x`,
+    `/${name};x`,
+  ];
   return [route, ...dotted, ...encoded, ...other];
 }
 
@@ -33,7 +56,18 @@ describe("the front door decides on exactly the path that is routed", () => {
 
   it("lets no spelling, encoding or method of a guarded route through without a token", async () => {
     const seen = new Map<string, number>();
-    for (const route of ["/mcp", "/sse", "/messages", "/metrics", "/ping", "/unknown", "/v1/models", "/v1/messages", "/v1/chat/completions", "/v1/embeddings"]) {
+    for (const route of [
+      "/mcp",
+      "/sse",
+      "/messages",
+      "/metrics",
+      "/ping",
+      "/unknown",
+      "/v1/models",
+      "/v1/messages",
+      "/v1/chat/completions",
+      "/v1/embeddings",
+    ]) {
       for (const target of spellingsOf(route)) {
         for (const method of METHODS) {
           const body = method === "POST" || method === "PUT" || method === "PATCH" ? INIT : "";
@@ -60,7 +94,12 @@ describe("the front door decides on exactly the path that is routed", () => {
   });
 
   it("answers OAuth discovery with 404, not 401, so clients keep to the static token", async () => {
-    for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource", "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"]) {
+    for (const path of [
+      "/.well-known/oauth-protected-resource/mcp",
+      "/.well-known/oauth-protected-resource",
+      "/.well-known/oauth-authorization-server",
+      "/.well-known/openid-configuration",
+    ]) {
       expect((await rawRequest(port, "GET", path)).status).toBe(404);
     }
     expect((await rawRequest(port, "GET", "/.well-known/../mcp")).status).toBe(400);

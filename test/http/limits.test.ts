@@ -6,7 +6,12 @@ import { callTool, connectClient, startTestServer, type TestServer } from "../su
 
 const TOKEN = "limits-token-0123456789abcdef";
 const MCP = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-const INIT = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } });
+const INIT = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+});
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe("what a token holder can grow, and what anyone can cost", () => {
@@ -60,7 +65,8 @@ describe("what a token holder can grow, and what anyone can cost", () => {
     for (let i = 0; i < 5; i++) expect((await rawRequest(server.http!.port, "POST", "/mcp", MCP, INIT)).status).toBe(401);
     expect((await rawRequest(server.http!.port, "POST", "/mcp", { ...MCP, ...bearer(TOKEN) }, INIT)).status).toBe(200);
     const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await rawRequest(server.http!.port, "POST", "/mcp", { ...MCP, ...bearer(`guess-${i}-0123456789abcdef`) }, INIT)).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await rawRequest(server.http!.port, "POST", "/mcp", { ...MCP, ...bearer(`guess-${i}-0123456789abcdef`) }, INIT)).status);
     const locked = await rawRequest(server.http!.port, "POST", "/mcp", { ...MCP, ...bearer(TOKEN) }, INIT);
     expect(statuses).toEqual([401, 401, 401]);
     expect(locked.status).toBe(429);
@@ -83,7 +89,12 @@ describe("what a token holder can grow, and what anyone can cost", () => {
         controller.close();
       },
     });
-    const posted = await fetch(`${server.url}${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit);
+    const posted = await fetch(`${server.url}${endpoint}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      duplex: "half",
+    } as RequestInit);
     expect(posted.status).toBe(413);
     await reader.cancel();
   });
@@ -91,8 +102,21 @@ describe("what a token holder can grow, and what anyone can cost", () => {
   it("sets socket timeouts and a connection cap, and refuses connections beyond it", async () => {
     const server = await start({ MAX_CONNECTIONS: "16" });
     const http = server.http!.server;
-    expect({ headers: http.headersTimeout, request: http.requestTimeout, keepAlive: http.keepAliveTimeout, max: http.maxConnections }).toEqual({ headers: 20_000, request: 60_000, keepAlive: 65_000, max: 16 });
-    const sockets = await Promise.all(Array.from({ length: 16 }, () => new Promise<net.Socket>((resolve) => { const socket = net.connect(server.http!.port, "127.0.0.1", () => resolve(socket)); })));
+    expect({ headers: http.headersTimeout, request: http.requestTimeout, keepAlive: http.keepAliveTimeout, max: http.maxConnections }).toEqual({
+      headers: 20_000,
+      request: 60_000,
+      keepAlive: 65_000,
+      max: 16,
+    });
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 16 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const socket = net.connect(server.http!.port, "127.0.0.1", () => resolve(socket));
+          }),
+      ),
+    );
     const extra = net.connect(server.http!.port, "127.0.0.1");
     const closed = await new Promise<boolean>((resolve) => {
       extra.on("close", () => resolve(true));
@@ -106,7 +130,8 @@ describe("what a token holder can grow, and what anyone can cost", () => {
 
   it("parses Host strictly, and accepts loopback names only on a server bound to loopback", async () => {
     const loopback = await start({ ALLOWED_HOSTS: "mcp.example.com" });
-    const post = (server: TestServer, host: string, headers: Record<string, string> = {}) => rawRequest(server.http!.port, "POST", "/mcp", { ...MCP, ...headers, host }, INIT).then((r) => r.status);
+    const post = (server: TestServer, host: string, headers: Record<string, string> = {}) =>
+      rawRequest(server.http!.port, "POST", "/mcp", { ...MCP, ...headers, host }, INIT).then((r) => r.status);
     expect(await post(loopback, "[::1].evil.com")).toBe(403);
     expect(await post(loopback, "localhost.evil.com")).toBe(403);
     expect(await post(loopback, "mcp.example.com.")).toBe(200);

@@ -26,10 +26,19 @@ describe("the streamable HTTP listener", () => {
   });
 
   it("keeps no event store: responses carry no event ids, so no session hoards its past messages", async () => {
-    const init = await post(server.url, { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } });
+    const init = await post(server.url, {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+    });
     expect(init.sessionId).toBeTruthy();
     await post(server.url, { jsonrpc: "2.0", method: "notifications/initialized" }, init.sessionId!);
-    const call = await post(server.url, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "ask_llm", arguments: { prompt: "hello" }, _meta: { progressToken: 7 } } }, init.sessionId!);
+    const call = await post(
+      server.url,
+      { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "ask_llm", arguments: { prompt: "hello" }, _meta: { progressToken: 7 } } },
+      init.sessionId!,
+    );
     expect(call.text).toContain("notifications/progress");
     expect(call.text).toContain("Echo from qwen3:4b: hello");
     expect(`${init.text}\n${call.text}`).not.toMatch(/^id:/m);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { RateLimiter } from "../../src/http/rateLimit.js";
 import { parseHostName } from "../../src/http/security.js";
-import { SessionRegistry, type SessionHandle } from "../../src/http/sessions.js";
+import { type SessionHandle, SessionRegistry } from "../../src/http/sessions.js";
 import { canonicalTarget } from "../../src/http/target.js";
 
 describe("canonicalTarget", () => {
@@ -21,7 +21,8 @@ describe("parseHostName", () => {
     expect(parseHostName("mcp.example.com.")).toBe("mcp.example.com");
     expect(parseHostName("127.0.0.1:8080")).toBe("127.0.0.1");
     expect(parseHostName("[::1]:8080")).toBe("[::1]");
-    for (const bad of ["[::1].evil.com", "[::1]x", "evil.com:80:80", "a b", "", "exa_mple.com", "[nope]", "-x.com"]) expect(parseHostName(bad), bad).toBeUndefined();
+    for (const bad of ["[::1].evil.com", "[::1]x", "evil.com:80:80", "a b", "", "exa_mple.com", "[nope]", "-x.com"])
+      expect(parseHostName(bad), bad).toBeUndefined();
   });
 });
 
@@ -99,7 +100,13 @@ describe("SessionRegistry reaper, on a fake clock", () => {
   const handle = (sessionId: string) => {
     const closed = { at: undefined as number | undefined };
     const start = Date.now();
-    return { sessionId, closed, close: async () => void (closed.at = Date.now() - start) } satisfies SessionHandle & Record<string, unknown>;
+    return {
+      sessionId,
+      closed,
+      close: async () => {
+        closed.at = Date.now() - start;
+      },
+    } satisfies SessionHandle & Record<string, unknown>;
   };
 
   it("closes a session once it has been idle for longer than the idle timeout, at the next sweep", async () => {

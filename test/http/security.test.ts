@@ -7,7 +7,12 @@ import { until } from "../support/wait.js";
 
 const TOKEN = "test-token-0123456789abcdef";
 const OTHER = "second-token-0123456789abcdef";
-const INIT = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } };
+const INIT = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+};
 const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 
 describe("starting without a token", () => {
@@ -52,7 +57,11 @@ describe("an authenticated server", () => {
   const http = () => server.http!.server;
 
   it("answers 401 with WWW-Authenticate on /mcp, /sse and /messages alike, and keeps /health open", async () => {
-    for (const call of [request(http()).post("/mcp").set(MCP_HEADERS).send(INIT), request(http()).get("/sse"), request(http()).post("/messages?sessionId=x").send({})]) {
+    for (const call of [
+      request(http()).post("/mcp").set(MCP_HEADERS).send(INIT),
+      request(http()).get("/sse"),
+      request(http()).post("/messages?sessionId=x").send({}),
+    ]) {
       const response = await call.expect(401);
       expect(response.headers["www-authenticate"]).toBe('Bearer realm="mcp-lab"');
       expect(response.body.error).toContain("Authorization: Bearer");
@@ -63,7 +72,10 @@ describe("an authenticated server", () => {
   });
 
   it("accepts every configured token, over both transports", async () => {
-    for (const [kind, token] of [["streamable-http", TOKEN], ["sse", OTHER]] as const) {
+    for (const [kind, token] of [
+      ["streamable-http", TOKEN],
+      ["sse", OTHER],
+    ] as const) {
       const client = await connectClient(server.url, kind, { authorization: `Bearer ${token}` });
       expect((await callTool(client, "add", { a: 1, b: 2 })).text).toBe("3");
       await client.close();
@@ -72,7 +84,11 @@ describe("an authenticated server", () => {
 
   it("refuses a foreign Host or Origin with 403, and accepts loopback, configured and Railway's health-check names", async () => {
     const auth = { ...MCP_HEADERS, authorization: `Bearer ${TOKEN}` };
-    const post = (headers: Record<string, string>) => request(http()).post("/mcp").set({ ...auth, ...headers }).send(INIT);
+    const post = (headers: Record<string, string>) =>
+      request(http())
+        .post("/mcp")
+        .set({ ...auth, ...headers })
+        .send(INIT);
     expect((await post({ host: "evil.example" })).status).toBe(403);
     expect((await post({ origin: "http://evil.example" })).status).toBe(403);
     expect((await post({ origin: "null" })).status).toBe(403);
@@ -86,18 +102,28 @@ describe("an authenticated server", () => {
 
   it("answers 413 to a body over MAX_BODY_BYTES", async () => {
     const big = { ...INIT, params: { ...INIT.params, padding: "x".repeat(4096) } };
-    const response = await request(http()).post("/mcp").set({ ...MCP_HEADERS, authorization: `Bearer ${TOKEN}` }).send(big).expect(413);
+    const response = await request(http())
+      .post("/mcp")
+      .set({ ...MCP_HEADERS, authorization: `Bearer ${TOKEN}` })
+      .send(big)
+      .expect(413);
     expect(response.body.error).toContain("MAX_BODY_BYTES");
   });
 
   it("answers 413 to a chunked body (no Content-Length) over MAX_BODY_BYTES too", async () => {
     const body = new ReadableStream({
       start(controller) {
-        for (let i = 0; i < 8; i++) controller.enqueue(new TextEncoder().encode(i === 0 ? '{"jsonrpc":"2.0","id":1,"method":"x","params":{"p":"' : "z".repeat(1024)));
+        for (let i = 0; i < 8; i++)
+          controller.enqueue(new TextEncoder().encode(i === 0 ? '{"jsonrpc":"2.0","id":1,"method":"x","params":{"p":"' : "z".repeat(1024)));
         controller.close();
       },
     });
-    const response = await fetch(`${server.url}/mcp`, { method: "POST", headers: { ...MCP_HEADERS, authorization: `Bearer ${TOKEN}` }, body, duplex: "half" } as RequestInit);
+    const response = await fetch(`${server.url}/mcp`, {
+      method: "POST",
+      headers: { ...MCP_HEADERS, authorization: `Bearer ${TOKEN}` },
+      body,
+      duplex: "half",
+    } as RequestInit);
     expect(response.status).toBe(413);
   });
 
@@ -179,7 +205,10 @@ describe("idle sessions", () => {
       // Reaped after 1 s idle, at a sweep every 0.5 s (the timing itself: test/http/parts.test.ts).
       await until(() => server.mcp.sessions.length === 0, "the idle session to be closed");
       const list = { jsonrpc: "2.0", id: 2, method: "tools/list" };
-      const after = await request(server.http!.server).post("/mcp").set({ ...MCP_HEADERS, "mcp-session-id": sessionId }).send(list);
+      const after = await request(server.http!.server)
+        .post("/mcp")
+        .set({ ...MCP_HEADERS, "mcp-session-id": sessionId })
+        .send(list);
       expect(after.status).toBe(404);
     } finally {
       await server.shutdown("test over");

@@ -11,11 +11,20 @@ const MCP = { "content-type": "application/json", accept: "application/json, tex
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function openStreamable(url: string, token: string): Promise<string> {
-  const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } };
+  const init = {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+  };
   const response = await fetch(`${url}/mcp`, { method: "POST", headers: { ...MCP, ...as(token) }, body: JSON.stringify(init) });
   await response.text();
   const id = response.headers.get("mcp-session-id")!;
-  await fetch(`${url}/mcp`, { method: "POST", headers: { ...MCP, ...as(token), "mcp-session-id": id }, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) });
+  await fetch(`${url}/mcp`, {
+    method: "POST",
+    headers: { ...MCP, ...as(token), "mcp-session-id": id },
+    body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+  });
   return id;
 }
 
@@ -46,7 +55,12 @@ describe("callers are kept apart", () => {
   let server: TestServer;
   beforeAll(async () => {
     ollama = await new OllamaStandIn().start();
-    server = await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl, MCP_AUTH_TOKEN: `${ALICE},${BOB},${CAROL},${DAVE}`, MAX_SESSIONS_PER_TOKEN: "3", SESSION_IDLE_TIMEOUT_MS: "60000" });
+    server = await startTestServer({
+      OLLAMA_BASE_URL: ollama.baseUrl,
+      MCP_AUTH_TOKEN: `${ALICE},${BOB},${CAROL},${DAVE}`,
+      MAX_SESSIONS_PER_TOKEN: "3",
+      SESSION_IDLE_TIMEOUT_MS: "60000",
+    });
   });
   afterAll(async () => {
     await server.shutdown("test over");
@@ -75,7 +89,9 @@ describe("callers are kept apart", () => {
     const unknown = await rawRequest(server.http!.port, "POST", "/messages?sessionId=nope", { "content-type": "application/json", ...as(BOB) }, message);
     expect(stolen.status).toBe(400);
     expect(stolen.body).toBe(unknown.body);
-    expect((await rawRequest(server.http!.port, "POST", `/messages?sessionId=${stream.id}`, { "content-type": "application/json", ...as(ALICE) }, message)).status).toBe(202);
+    expect(
+      (await rawRequest(server.http!.port, "POST", `/messages?sessionId=${stream.id}`, { "content-type": "application/json", ...as(ALICE) }, message)).status,
+    ).toBe(202);
     stream.close();
   });
 
@@ -112,7 +128,13 @@ describe("callers are kept apart", () => {
     expect(await sessions.sweep(Date.now() + 61_000)).toBeGreaterThanOrEqual(1);
     await stream.ended;
     expect(sessions.ownerOf(stream.id)).toBeUndefined();
-    const post = await rawRequest(server.http!.port, "POST", `/messages?sessionId=${stream.id}`, { "content-type": "application/json", ...as(DAVE) }, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }));
+    const post = await rawRequest(
+      server.http!.port,
+      "POST",
+      `/messages?sessionId=${stream.id}`,
+      { "content-type": "application/json", ...as(DAVE) },
+      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+    );
     expect(post.status).toBe(400);
   });
 });

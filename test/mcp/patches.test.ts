@@ -21,7 +21,13 @@ describe("fastmcp as patched", () => {
     const config = loadConfig({ LOG_LEVEL: "silent" });
     const logger = createLogger("silent");
     const services = createServices(config, logger);
-    const mcp = createMcpServer(createTools(config, services), { logger, metrics: services.metrics, inFlight: services.inFlight, stopping: services.stopping.signal, progressIntervalMs: 10_000 });
+    const mcp = createMcpServer(createTools(config, services), {
+      logger,
+      metrics: services.metrics,
+      inFlight: services.inFlight,
+      stopping: services.stopping.signal,
+      progressIntervalMs: 10_000,
+    });
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await mcp.connect(serverSide);
     client = new Client({ name: "t", version: "1" });
@@ -32,7 +38,9 @@ describe("fastmcp as patched", () => {
   it("answers a tool call without waiting on a 1 ms timer first", async () => {
     await client.callTool({ name: "add", arguments: { a: 1, b: 2 } });
     const delays: number[] = [];
-    const hook = createHook({ init: (_id, type, _trigger, resource) => void (type === "Timeout" && delays.push((resource as { _idleTimeout: number })._idleTimeout)) }).enable();
+    const hook = createHook({
+      init: (_id, type, _trigger, resource) => void (type === "Timeout" && delays.push((resource as { _idleTimeout: number })._idleTimeout)),
+    }).enable();
     const result = await client.callTool({ name: "add", arguments: { a: 1, b: 2 } });
     hook.disable();
     expect(result.structuredContent).toEqual({ sum: 3 });
@@ -45,8 +53,17 @@ describe("fastmcp as patched", () => {
     // and logged that the client's capabilities could not be inferred.
     const ollama = await new OllamaStandIn().start();
     const server = await startTestServer({ OLLAMA_BASE_URL: ollama.baseUrl });
-    const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: { sampling: {} }, clientInfo: { name: "t", version: "1" } } };
-    const response = await fetch(`${server.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: JSON.stringify(init) });
+    const init = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: { sampling: {} }, clientInfo: { name: "t", version: "1" } },
+    };
+    const response = await fetch(`${server.url}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify(init),
+    });
     expect(await response.text()).toContain('"serverInfo"');
     expect(server.logs.filter((line) => String(line.msg).includes("could not infer client capabilities"))).toEqual([]);
     await server.shutdown("test over");
@@ -61,14 +78,21 @@ describe("fastmcp as patched", () => {
       description: "A note",
       uriTemplate: "notes://{id}",
       mimeType: "text/plain",
-      list: async (_caller, cursor) => (cursor === undefined ? { resources: names.map((name) => ({ uri: `notes://${name}`, name })), nextCursor: "p2" } : { resources: [{ uri: "notes://last", name: "last" }] }),
+      list: async (_caller, cursor) =>
+        cursor === undefined
+          ? { resources: names.map((name) => ({ uri: `notes://${name}`, name })), nextCursor: "p2" }
+          : { resources: [{ uri: "notes://last", name: "last" }] },
       read: async ({ id }) => ({ uri: `notes://${id}`, mimeType: "text/plain", text: `note ${id}` }),
       complete: async () => [],
     };
     const config = loadConfig({ LOG_LEVEL: "silent" });
     const logger = createLogger("silent");
     const services = createServices(config, logger);
-    const mcp = createMcpServer([], { logger, metrics: services.metrics, inFlight: services.inFlight, stopping: services.stopping.signal, progressIntervalMs: 10_000 }, [resource]);
+    const mcp = createMcpServer(
+      [],
+      { logger, metrics: services.metrics, inFlight: services.inFlight, stopping: services.stopping.signal, progressIntervalMs: 10_000 },
+      [resource],
+    );
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await mcp.connect(serverSide);
     const browser = new Client({ name: "t", version: "1" });

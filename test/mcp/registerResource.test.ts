@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { listResources } from "../../src/mcp/registerResource.js";
-import { ResourceNotFound, type ResourceDefinition } from "../../src/tools/resource.js";
+import { type ResourceDefinition, ResourceNotFound } from "../../src/tools/resource.js";
 
 const family = (name: string, pages: string[][]): ResourceDefinition => ({
   name,

@@ -43,7 +43,9 @@ describe("capturingServer", () => {
 
   it("puts http.createServer back even when the start-up fails, and the next one still starts", async () => {
     const original = http.createServer;
-    await expect(capturingServer({ host: "127.0.0.1", front: (_q, _s, next) => next(), onError: () => undefined }, async () => Promise.reject(new Error("port taken")))).rejects.toThrow("port taken");
+    await expect(
+      capturingServer({ host: "127.0.0.1", front: (_q, _s, next) => next(), onError: () => undefined }, async () => Promise.reject(new Error("port taken"))),
+    ).rejects.toThrow("port taken");
     expect(http.createServer).toBe(original);
     const server = await capturingServer({ host: "127.0.0.1", front: (_q, _s, next) => next(), onError: () => undefined }, frameworkStart("after", servers));
     expect(await get(server)).toBe("after");

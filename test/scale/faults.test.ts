@@ -1,7 +1,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
-import { callTool, connectClient, startWithStandIn, type Stack, type TestServer } from "../support/server.js";
+import { callTool, connectClient, type Stack, startWithStandIn, type TestServer } from "../support/server.js";
 import { HANG_GUARD_MS } from "../support/wait.js";
 import { connectStreamable, until, waitFor } from "./support.js";
 
@@ -46,8 +46,14 @@ const startFaultStack = (env: Record<string, string> = {}) =>
  */
 async function stillServing({ ollama, server, client }: { ollama: OllamaStandIn; server: TestServer; client: Client }, ask = true): Promise<void> {
   ollama.reset();
-  const settled = await waitFor(() => server.services.inFlight.size === 0 && server.services.limiters.ollama.running === 0 && server.services.limiters.ollama.waiting === 0, HANG_GUARD_MS);
-  expect(settled, `in flight ${server.services.inFlight.size}, ollama running ${server.services.limiters.ollama.running}, waiting ${server.services.limiters.ollama.waiting}`).toBe(true);
+  const settled = await waitFor(
+    () => server.services.inFlight.size === 0 && server.services.limiters.ollama.running === 0 && server.services.limiters.ollama.waiting === 0,
+    HANG_GUARD_MS,
+  );
+  expect(
+    settled,
+    `in flight ${server.services.inFlight.size}, ollama running ${server.services.limiters.ollama.running}, waiting ${server.services.limiters.ollama.waiting}`,
+  ).toBe(true);
   expect((await callTool(client, "add", { a: 20, b: 22 })).text).toBe("42");
   expect((await fetch(`${server.url}/health`)).status).toBe(200);
   const fresh = await connectClient(server.url, "sse");
@@ -184,7 +190,12 @@ describe("provider faults and vanishing clients", () => {
       const body = JSON.stringify({ jsonrpc: "2.0", id: 99, method: "tools/call", params: { name: "ask_llm", arguments: { prompt: "count slowly" } } });
       const call = fetch(`${server.url}/mcp`, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" },
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-session-id": sessionId,
+          "mcp-protocol-version": "2025-06-18",
+        },
         body,
         signal: controller.signal,
       }).then((response) => response.text());

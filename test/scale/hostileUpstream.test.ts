@@ -1,9 +1,9 @@
 import http, { type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callTool, connectClient, startTestServer, type TestServer } from "../support/server.js";
 import { until } from "../support/wait.js";
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 
 type Mode = "endless" | "longLine" | "hugeTags";
 
@@ -32,7 +32,13 @@ class HostileUpstream {
     res.on("close", () => {
       if (!res.writableFinished) this.closedEarly++;
     });
-    if (url === "/api/tags") return this.stream(res, "application/json", (i) => (i === 0 ? '{"models":[' : `{"name":"m${i}:latest","size":1,"details":{"family":"${"x".repeat(4000)}"}},`), 100_000);
+    if (url === "/api/tags")
+      return this.stream(
+        res,
+        "application/json",
+        (i) => (i === 0 ? '{"models":[' : `{"name":"m${i}:latest","size":1,"details":{"family":"${"x".repeat(4000)}"}},`),
+        100_000,
+      );
     if (this.mode === "longLine") return this.stream(res, "application/x-ndjson", (i) => (i === 0 ? '{"message":{"content":"' : "y".repeat(64 * 1024)), 800);
     this.stream(res, "application/x-ndjson", (i) => `${JSON.stringify({ message: { content: `word${i} ` }, done: false })}\n`, Infinity);
   }
@@ -58,7 +64,12 @@ describe("a hostile or broken upstream", () => {
   let client: Client;
   beforeAll(async () => {
     upstream = await new HostileUpstream().start();
-    server = await startTestServer({ OLLAMA_BASE_URL: `http://127.0.0.1:${upstream.port}`, MAX_OUTPUT_CHARS: "20000", LLM_MAX_RETRIES: "0", MODELS_CACHE_TTL_MS: "0" });
+    server = await startTestServer({
+      OLLAMA_BASE_URL: `http://127.0.0.1:${upstream.port}`,
+      MAX_OUTPUT_CHARS: "20000",
+      LLM_MAX_RETRIES: "0",
+      MODELS_CACHE_TTL_MS: "0",
+    });
     client = await connectClient(server.url, "streamable-http");
     // The embedded store loads on first use (~200 MB of WebAssembly memory); load it now.
     const { conversations } = server.services;

@@ -167,7 +167,12 @@ describe("load: hundreds of sessions per transport, thousands of calls", () => {
       callsPerSecond: Math.round(samples.length / ((first.callsMs + second.callsMs) / 1000)),
       addMs: { p50: Math.round(percentile(latency("add"), 50)), p95: Math.round(percentile(latency("add"), 95)) },
       askLlmMs: { p50: Math.round(percentile(latency("ask_llm"), 50)), p95: Math.round(percentile(latency("ask_llm"), 95)) },
-      heapUsedMb: { before: mb(before.heapUsed), peak: mb(Math.max(first.peak.heapUsed, second.peak.heapUsed)), afterFirst: mb(afterFirst.heapUsed), afterSecond: mb(afterSecond.heapUsed) },
+      heapUsedMb: {
+        before: mb(before.heapUsed),
+        peak: mb(Math.max(first.peak.heapUsed, second.peak.heapUsed)),
+        afterFirst: mb(afterFirst.heapUsed),
+        afterSecond: mb(afterSecond.heapUsed),
+      },
       rssMb: { before: mb(before.rss), peak: mb(Math.max(first.peak.rss, second.peak.rss)), after: mb(afterSecond.rss) },
     };
     console.info(`load numbers: ${JSON.stringify(numbers)}`);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { callTool } from "../support/server.js";
 import { HANG_GUARD_MS } from "../support/wait.js";
-import { connectStreamable, findExecutable, freePort, startChildServer, stopChild, until, waitFor, type ChildServer } from "./support.js";
+import { type ChildServer, connectStreamable, findExecutable, freePort, startChildServer, stopChild, until, waitFor } from "./support.js";
 
 /**
  * Two server processes with MCP_STATELESS=true behind nginx as a round-robin load balancer, over
@@ -105,7 +105,14 @@ describe.skipIf(!NGINX)(TITLE, () => {
       dir = mkdtempSync(join(tmpdir(), "mcp-lab-nginx-"));
       for (const folder of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]) mkdirSync(join(dir, folder));
       const port = await freePort();
-      writeFileSync(join(dir, "nginx.conf"), nginxConf(dir, port, replicas.map((r) => r.port)));
+      writeFileSync(
+        join(dir, "nginx.conf"),
+        nginxConf(
+          dir,
+          port,
+          replicas.map((r) => r.port),
+        ),
+      );
       nginx = spawn(NGINX!, ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { stdio: ["ignore", "pipe", "pipe"], detached: true });
       nginx.stdout?.on("data", (chunk: Buffer) => (nginxOutput += chunk.toString("utf8")));
       nginx.stderr?.on("data", (chunk: Buffer) => (nginxOutput += chunk.toString("utf8")));
@@ -135,7 +142,11 @@ describe.skipIf(!NGINX)(TITLE, () => {
 
   afterAll(() => stopAll(), 30_000);
 
-  const toolCallLines = (replica: ChildServer) => replica.output.stderr().split("\n").filter((line) => line.includes('"msg":"tool call"'));
+  const toolCallLines = (replica: ChildServer) =>
+    replica.output
+      .stderr()
+      .split("\n")
+      .filter((line) => line.includes('"msg":"tool call"'));
 
   it("spreads one client session's calls over both replicas, and every call succeeds", { timeout: 60_000 }, async () => {
     const { client, transport } = await connectStreamable(url);
@@ -166,13 +177,16 @@ describe.skipIf(!NGINX)(TITLE, () => {
     }
 
     // Each replica logs a call after answering it: wait for the last lines.
-    await until(() => replicas.map(toolCallLines).flat().length === 61, "both replicas to log their tool calls");
+    await until(() => replicas.flatMap(toolCallLines).length === 61, "both replicas to log their tool calls");
     const [first, second] = replicas.map(toolCallLines);
     const counts = `replica 1 logged ${first!.length} tool calls, replica 2 ${second!.length}`;
     expect(first!.length + second!.length, counts).toBe(61);
     expect(first!.length, counts).toBeGreaterThanOrEqual(10);
     expect(second!.length, counts).toBeGreaterThanOrEqual(10);
-    expect([...first!, ...second!].every((line) => line.includes('"outcome":"ok"')), counts).toBe(true);
+    expect(
+      [...first!, ...second!].every((line) => line.includes('"outcome":"ok"')),
+      counts,
+    ).toBe(true);
     console.info(`replicas: ${counts}`);
   });
 });

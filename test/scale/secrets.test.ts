@@ -25,7 +25,12 @@ const SECRETS = [API_KEY, AUTH_TOKEN, METRICS_TOKEN];
 /** Their distinctive tails too: a key cut short or inside other text is still a leak. */
 const NEEDLES = [...SECRETS, "7f3a9c1e5b", "4d2e8b6a", "9a1c0f", "SECRET-api", "SECRET-auth", "SECRET-metrics"];
 
-const INIT = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } };
+const INIT = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+};
 const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 
 /** Everything the outside world got to see. */
@@ -73,7 +78,11 @@ async function connect(baseUrl: string, kind: "streamable-http" | "sse"): Promis
   const client = new Client({ name: "mcp-lab-secrets", version: "1.0.0" });
   const transport =
     kind === "sse"
-      ? new SSEClientTransport(new URL(`${baseUrl}/sse`), { fetch: recordingFetch, requestInit: { headers }, eventSourceInit: { fetch: (url, init) => recordingFetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) } })
+      ? new SSEClientTransport(new URL(`${baseUrl}/sse`), {
+          fetch: recordingFetch,
+          requestInit: { headers },
+          eventSourceInit: { fetch: (url, init) => recordingFetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) },
+        })
       : new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { fetch: recordingFetch, requestInit: { headers } });
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => see("notifications/message", JSON.stringify(n)));
   await client.connect(transport);
@@ -83,7 +92,9 @@ async function connect(baseUrl: string, kind: "streamable-http" | "sse"): Promis
 /** Calls a tool and records whatever comes back: result text, structuredContent, or the JSON-RPC error. */
 async function call(client: Client, name: string, args: Record<string, unknown>): Promise<ToolResult & { text: string }> {
   try {
-    const result = (await client.callTool({ name, arguments: args }, undefined, { onprogress: (p) => see(`${name} progress`, JSON.stringify(p)) })) as ToolResult;
+    const result = (await client.callTool({ name, arguments: args }, undefined, {
+      onprogress: (p) => see(`${name} progress`, JSON.stringify(p)),
+    })) as ToolResult;
     const text = result.content.map((c) => c.text ?? "").join("");
     see(`${name} result`, JSON.stringify(result));
     return { ...result, text };
@@ -115,7 +126,9 @@ describe("secrets never appear in logs, responses or tool results", () => {
   beforeAll(async () => {
     // Whatever the server's dependencies print (mcp-proxy uses console) is recorded and searched too.
     for (const method of ["log", "info", "warn", "error", "debug"] as const) {
-      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void consoleLines.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(" ")));
+      vi.spyOn(console, method).mockImplementation(
+        (...args: unknown[]) => void consoleLines.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(" ")),
+      );
     }
     ollama = await new OllamaStandIn().start();
     cloud = await new OllamaStandIn().start();
@@ -198,7 +211,11 @@ describe("secrets never appear in logs, responses or tool results", () => {
     // Provider failures: bad key (answered the way OpenAI does, the key masked), 403, 429 with
     // Retry-After, 5xx, and Ollama behind an auth proxy answering 401.
     await provokeProviderFailures(streamable, sse, [
-      { standIn: cloud, status: 401, error: "Incorrect API key provided: sk-mcpl***********************e5b. You can find your API key at https://platform.openai.com/account/api-keys." },
+      {
+        standIn: cloud,
+        status: 401,
+        error: "Incorrect API key provided: sk-mcpl***********************e5b. You can find your API key at https://platform.openai.com/account/api-keys.",
+      },
       { standIn: cloud, status: 403, error: "this key may not use this model" },
       { standIn: cloud, status: 429, error: "rate limit reached", headers: { "retry-after": "0" } },
       { standIn: cloud, status: 500, error: "upstream failed" },
@@ -210,12 +227,22 @@ describe("secrets never appear in logs, responses or tool results", () => {
     // Refused requests: no token, wrong tokens (one the real token plus a character, one the real
     // token in the wrong scheme), a foreign Host, a body too large, the metrics endpoint, the rate limit.
     const body = JSON.stringify(INIT);
-    const wrongs = [undefined, "Bearer not-the-token-at-all-000", `Bearer ${AUTH_TOKEN}x`, `Bearer x${AUTH_TOKEN}`, `Basic ${AUTH_TOKEN}`, `Bearer ${METRICS_TOKEN}`, `Bearer ${API_KEY}`];
+    const wrongs = [
+      undefined,
+      "Bearer not-the-token-at-all-000",
+      `Bearer ${AUTH_TOKEN}x`,
+      `Bearer x${AUTH_TOKEN}`,
+      `Basic ${AUTH_TOKEN}`,
+      `Bearer ${METRICS_TOKEN}`,
+      `Bearer ${API_KEY}`,
+    ];
     for (const authorization of wrongs) {
       const headers: Record<string, string> = authorization ? { authorization } : {};
       expect((await raw(`${server.url}/mcp`, { method: "POST", headers: { ...MCP_HEADERS, ...headers }, body })).status).toBe(401);
       expect((await raw(`${server.url}/sse`, { headers })).status).toBe(401);
-      expect((await raw(`${server.url}/messages?sessionId=x`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" })).status).toBe(401);
+      expect(
+        (await raw(`${server.url}/messages?sessionId=x`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" })).status,
+      ).toBe(401);
       expect((await raw(`${server.url}/metrics`, { headers })).status).toBe(authorization === `Bearer ${METRICS_TOKEN}` ? 200 : 401);
     }
     const auth = { authorization: `Bearer ${AUTH_TOKEN}` };

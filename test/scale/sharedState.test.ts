@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nginxBin, NGINX_SKIP, startNginx, type Nginx } from "../support/nginx.js";
+import { NGINX_SKIP, type Nginx, nginxBin, startNginx } from "../support/nginx.js";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
-import { postgresBin, POSTGRES_SKIP, startPostgres, type PostgresServer } from "../support/postgres.js";
+import { POSTGRES_SKIP, type PostgresServer, postgresBin, startPostgres } from "../support/postgres.js";
 import { callTool } from "../support/server.js";
-import { connectStreamable, startChildServer, stopChild, type ChildServer } from "./support.js";
+import { type ChildServer, connectStreamable, startChildServer, stopChild } from "./support.js";
 
 const missing = [nginxBin() ? "" : NGINX_SKIP, postgresBin() ? "" : POSTGRES_SKIP].filter(Boolean);
 if (missing.length) console.warn(`test/scale/sharedState.test.ts: SKIPPED: ${missing.join("; ")}`);
@@ -40,7 +40,16 @@ describe.skipIf(missing.length > 0)("state shared by replicas", () => {
       expect(sent.filter((content) => content.startsWith("turn "))).toEqual(Array.from({ length: turn + 1 }, (_, i) => `turn ${i}`));
     }
     await transport.close();
-    const served = replicas.map((replica) => replica.output.stderr().split("\n").filter((line) => line.includes('"tool":"ask_llm"')).length);
-    expect(served.every((count) => count > 0), `calls per replica: ${served.join(", ")}`).toBe(true);
+    const served = replicas.map(
+      (replica) =>
+        replica.output
+          .stderr()
+          .split("\n")
+          .filter((line) => line.includes('"tool":"ask_llm"')).length,
+    );
+    expect(
+      served.every((count) => count > 0),
+      `calls per replica: ${served.join(", ")}`,
+    ).toBe(true);
   });
 });

@@ -6,9 +6,12 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { freePort } from "../support/ports.js";
+
+export { type ChildServer, startChildServer, stopChild } from "../support/spawn.js";
 export { freePort };
-export { startChildServer, stopChild, type ChildServer } from "../support/spawn.js";
+
 import { sleep } from "../support/wait.js";
+
 export { sleep, until, waitFor } from "../support/wait.js";
 
 /** Helpers shared by the scale, fault, replica and secret tests under test/scale/. */
@@ -31,7 +34,11 @@ export function collectGarbage(): void {
 }
 
 /** A streamable-HTTP client that keeps its transport, so a test can end the session with DELETE. */
-export async function connectStreamable(baseUrl: string, headers: Record<string, string> = {}, options?: RequestOptions): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+export async function connectStreamable(
+  baseUrl: string,
+  headers: Record<string, string> = {},
+  options?: RequestOptions,
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const client = new Client({ name: "mcp-lab-scale", version: "1.0.0" });
   const transport = new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers } });
   await client.connect(transport, options);

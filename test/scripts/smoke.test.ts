@@ -31,7 +31,8 @@ const smokeTs = (...args: string[]) => run(process.execPath, ["--import", TSX, `
 const smokeSh = (...args: string[]) => run("bash", [`${ROOT}scripts/smoke.sh`, ...args], { SMOKE_TIMEOUT: "5" });
 
 /** Every tool the server offers, in the server's order, as both scripts report them. */
-const TOOLS = "14 tools: add, ask_llm, list_models, compare_models, model_info, get_job, cancel_job, list_jobs, search_docs, get_document, list_sections, ask_docs, pull_model, add_document";
+const TOOLS =
+  "14 tools: add, ask_llm, list_models, compare_models, model_info, get_job, cancel_job, list_jobs, search_docs, get_document, list_sections, ask_docs, pull_model, add_document";
 
 const MCP_PASSES = [
   /^PASS health HTTP 200 status=ok version=\S+$/,
@@ -47,7 +48,11 @@ const MCP_PASSES = [
 const comparable = (result: Run) => result.lines.map((line) => line.replace(/latencyMs=\d+/, "latencyMs=N"));
 
 function expectLines(result: Run, patterns: RegExp[], last: string): void {
-  for (const pattern of patterns) expect(result.lines.some((line) => pattern.test(line)), `${pattern} in\n${result.stdout}`).toBe(true);
+  for (const pattern of patterns)
+    expect(
+      result.lines.some((line) => pattern.test(line)),
+      `${pattern} in\n${result.stdout}`,
+    ).toBe(true);
   expect(result.lines.at(-1)).toBe(last);
   expect(result.stdout + result.stderr).not.toMatch(/^\s+at /m);
   for (const line of result.lines.slice(0, -1)) expect(line).toMatch(/^(PASS|FAIL) \S+ \S/);
@@ -69,7 +74,11 @@ async function startAuthProxy(target: string, token: string) {
     req.pipe(upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const stop = () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, stop };
 }
 
@@ -123,7 +132,11 @@ describe("smoke scripts against a healthy server", () => {
         smokeSh(proxy.url, "smoke-token-42", "--ask"),
         smokeSh(proxy.url, "--token", "smoke-token-42"),
       ]);
-      for (const [result, total] of [[ts, 9], [sh, 9], [shFlag, 8]] as const) {
+      for (const [result, total] of [
+        [ts, 9],
+        [sh, 9],
+        [shFlag, 8],
+      ] as const) {
         expect(result.code, result.stdout).toBe(0);
         expect(result.lines.at(-1)).toBe(`${total} passed, 0 failed`);
       }
@@ -190,7 +203,9 @@ describe("smoke scripts when something is wrong", () => {
   it("exit 2 with a usage message on bad usage", async () => {
     const results = await Promise.all([
       ...[[], ["not a url"], ["http://x", "--timeout", "soon"], ["http://x", "--bogus"], ["http://x", "--token"]].map((args) => smokeTs(...args)),
-      ...[[], ["ftp://x"], ["http://x", "--timeout", "soon"], ["http://x", "--bogus"], ["http://x", "--token"], ["http://x", "t", "u"]].map((args) => smokeSh(...args)),
+      ...[[], ["ftp://x"], ["http://x", "--timeout", "soon"], ["http://x", "--bogus"], ["http://x", "--token"], ["http://x", "t", "u"]].map((args) =>
+        smokeSh(...args),
+      ),
     ]);
     for (const result of results) {
       expect(result.code, result.stderr).toBe(2);

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
-import { ModelCatalog } from "../../src/services/catalog.js";
 import { LlmError } from "../../src/llm/errors.js";
 import type { LlmProvider, ModelSummary } from "../../src/llm/types.js";
+import { ModelCatalog } from "../../src/services/catalog.js";
 
 /** The model listing's cache, on an injected clock. */
 describe("ModelCatalog", () => {
@@ -22,7 +22,10 @@ describe("ModelCatalog", () => {
   });
 
   it("does not keep a failed listing: the next call asks again", async () => {
-    const listModels = vi.fn().mockRejectedValueOnce(new LlmError("unreachable", "Could not reach ollama", { provider: "ollama" })).mockResolvedValue(models);
+    const listModels = vi
+      .fn()
+      .mockRejectedValueOnce(new LlmError("unreachable", "Could not reach ollama", { provider: "ollama" }))
+      .mockResolvedValue(models);
     const catalog = new ModelCatalog([{ name: "ollama", listModels } as unknown as LlmProvider], 30_000, () => 0);
     expect(await catalog.list()).toEqual([{ provider: "ollama", error: "Could not reach ollama" }]);
     expect(await catalog.list()).toEqual([{ provider: "ollama", models }]);

@@ -12,7 +12,7 @@ const output = { text: "done", structured: { answer: "done" } };
 
 /** A generation the test ends when it wants: `finish()` answers, an abort of its signal rejects it. */
 function pending() {
-  let finish = () => undefined as void;
+  let finish: () => void = () => {};
   let seen: JobWorkContext | undefined;
   const work = (context: JobWorkContext) =>
     new Promise<typeof output>((resolve, reject) => {
@@ -32,9 +32,21 @@ describe("JobRunner", () => {
   let state: StateStore;
   let metrics: Metrics;
   let runner: JobRunner;
-  const spec = (signal = new AbortController().signal, background = false): JobSpec => ({ tool: "ask_llm", model: "qwen3:4b", owner: "token:a", background, signal, reportProgress: async () => undefined });
+  const spec = (signal = new AbortController().signal, background = false): JobSpec => ({
+    tool: "ask_llm",
+    model: "qwen3:4b",
+    owner: "token:a",
+    background,
+    signal,
+    reportProgress: async () => undefined,
+  });
   const rows = async () => state.use((db) => db.query<{ id: string; state: string }>("select id, state from jobs order by created_at"));
-  const metric = async (event: string) => (await metrics.registry.getSingleMetricAsString("mcp_jobs_total")).split("\n").find((line) => line.includes(`event="${event}"`))?.split(" ").at(-1);
+  const metric = async (event: string) =>
+    (await metrics.registry.getSingleMetricAsString("mcp_jobs_total"))
+      .split("\n")
+      .find((line) => line.includes(`event="${event}"`))
+      ?.split(" ")
+      .at(-1);
 
   beforeAll(async () => {
     dir = await freshDataDir();
@@ -89,7 +101,7 @@ describe("JobRunner", () => {
   it("keeps the generation when the client gives up while its job is being stored", async () => {
     newRunner();
     // The store is busy (a first open, a slow server): the job's row waits for this transaction.
-    let release = () => undefined as void;
+    let release: () => void = () => {};
     const busy = state.use((db) => db.transaction(() => new Promise<void>((resolve) => (release = resolve))));
     const client = new AbortController();
     const generation = pending();

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConversationStore } from "../../src/state/conversations.js";
 import { StateError } from "../../src/state/db.js";
 import { ensureVectorExtension, ensureVectorIndex, spacePredicate, vectorExpression, vectorParam } from "../../src/state/documentIndex.js";
+import { type SearchMode, searchChunks } from "../../src/state/documentSearch.js";
 import { DocumentStore, SHARED } from "../../src/state/documents.js";
-import { searchChunks, type SearchMode } from "../../src/state/documentSearch.js";
 import { StateStore } from "../../src/state/store.js";
 import { standInEmbedding } from "../support/ollamaStandIn.js";
 import { startPgliteWire, type WireServer } from "../support/pgliteWire.js";
@@ -45,13 +45,24 @@ const engines: Engine[] = [
 const DIMS = 64;
 const embedding = (text: string) => standInEmbedding(text, DIMS);
 const chunk = (heading: string, body: string) => ({ heading, body, embedding: embedding(`${heading} ${body}`) });
-const doc = (owner: string, source: string, title: string, section = "manual") => ({ owner, source, section, title, content: `${title} text`, contentHash: `hash-${source}` });
+const doc = (owner: string, source: string, title: string, section = "manual") => ({
+  owner,
+  source,
+  section,
+  title,
+  content: `${title} text`,
+  contentHash: `hash-${source}`,
+});
 
 describe.each(engines)("documents on $name", (engine) => {
   let store: StateStore;
   let docs: DocumentStore;
   const search = (text: string, mode: SearchMode, extra: { owner?: string; section?: string; topN?: number } = {}) =>
-    docs.space("embed-a", DIMS).then((space) => searchChunks(store, { space, text, vector: embedding(text), owner: extra.owner ?? "token:alice", section: extra.section, topN: extra.topN ?? 5, mode }));
+    docs
+      .space("embed-a", DIMS)
+      .then((space) =>
+        searchChunks(store, { space, text, vector: embedding(text), owner: extra.owner ?? "token:alice", section: extra.section, topN: extra.topN ?? 5, mode }),
+      );
 
   beforeAll(async () => {
     store = await engine.open();
@@ -59,8 +70,16 @@ describe.each(engines)("documents on $name", (engine) => {
     await store.use((db) => ensureVectorExtension(db, store.where));
     const space = await docs.space("embed-a", DIMS);
     await store.use((db) => ensureVectorIndex(db, space));
-    await docs.replace(doc(SHARED, "/notes/garden.md", "Garden"), [chunk("Tomatoes", "Water the tomato plants every morning in summer."), chunk("Roses", "Prune the roses in late winter.")], space);
-    await docs.replace(doc(SHARED, "/notes/errors.md", "Error codes", "reference"), [chunk("Codes", "E4021 means the disk quota is exceeded; free some space.")], space);
+    await docs.replace(
+      doc(SHARED, "/notes/garden.md", "Garden"),
+      [chunk("Tomatoes", "Water the tomato plants every morning in summer."), chunk("Roses", "Prune the roses in late winter.")],
+      space,
+    );
+    await docs.replace(
+      doc(SHARED, "/notes/errors.md", "Error codes", "reference"),
+      [chunk("Codes", "E4021 means the disk quota is exceeded; free some space.")],
+      space,
+    );
     await docs.replace(doc("token:alice", "added:notes/diary", "Alice's diary", "notes"), [chunk("", "Planted tomatoes with my neighbour today.")], space);
   });
   afterAll(async () => {
@@ -119,7 +138,8 @@ describe.each(engines)("documents on $name", (engine) => {
 
   it("leaves words too common to tell passages apart out of the keyword half, and takes at most 16 of a query's words", async () => {
     const space = await docs.space("embed-a", DIMS);
-    for (let i = 0; i < 30; i++) await docs.replace(doc(SHARED, `/common/${i}.md`, `Widget note ${i}`, "widgets"), [chunk("", `The widget number ${i} is marked rareword${i}x.`)], space);
+    for (let i = 0; i < 30; i++)
+      await docs.replace(doc(SHARED, `/common/${i}.md`, `Widget note ${i}`, "widgets"), [chunk("", `The widget number ${i} is marked rareword${i}x.`)], space);
     await docs.analyze();
     expect(await search("widget", "keyword", { section: "widgets" })).toEqual([]);
     expect((await search("widget rareword7x", "keyword", { section: "widgets" })).map((h) => h.title)).toEqual(["Widget note 7"]);
@@ -132,10 +152,21 @@ describe.each(engines)("documents on $name", (engine) => {
   it("never compares the vectors of two models: each space is searched alone, through its own index", async () => {
     const other = await docs.space("embed-b", 32);
     await store.use((db) => ensureVectorIndex(db, other));
-    await docs.replace(doc(SHARED, "/other/beans.md", "Other model's beans"), [{ heading: "", body: "Beans climb.", embedding: standInEmbedding("Beans climb.", 32) }], other);
+    await docs.replace(
+      doc(SHARED, "/other/beans.md", "Other model's beans"),
+      [{ heading: "", body: "Beans climb.", embedding: standInEmbedding("Beans climb.", 32) }],
+      other,
+    );
     const byMeaningInA = await search("beans", "vector", { topN: 10 });
     expect(byMeaningInA.map((h) => h.title)).not.toContain("Other model's beans");
-    const byMeaningInB = await searchChunks(store, { space: other, text: "beans", vector: standInEmbedding("beans", 32), owner: "token:alice", topN: 10, mode: "vector" });
+    const byMeaningInB = await searchChunks(store, {
+      space: other,
+      text: "beans",
+      vector: standInEmbedding("beans", 32),
+      owner: "token:alice",
+      topN: 10,
+      mode: "vector",
+    });
     expect(byMeaningInB.map((h) => h.title)).toEqual(["Other model's beans"]);
     // Keywords compare no vectors: the other model's document is found by its words, never by a distance.
     const hybridInA = await search("beans", "hybrid", { topN: 10 });
@@ -144,7 +175,10 @@ describe.each(engines)("documents on $name", (engine) => {
     const plan = await store.use((db) =>
       db.transaction(async (tx) => {
         await tx.exec("set local enable_sort = off"); // as searchChunks does
-        const rows = await tx.query<{ "QUERY PLAN": string }>(`explain select document_id from document_vectors where ${spacePredicate(space)} order by ${vectorExpression(space)} <=> $1::int[]::vector(${DIMS}) limit 5`, [vectorParam(embedding("beans"))]);
+        const rows = await tx.query<{ "QUERY PLAN": string }>(
+          `explain select document_id from document_vectors where ${spacePredicate(space)} order by ${vectorExpression(space)} <=> $1::int[]::vector(${DIMS}) limit 5`,
+          [vectorParam(embedding("beans"))],
+        );
         return rows.map((row) => row["QUERY PLAN"]).join("\n");
       }),
     );
@@ -161,7 +195,9 @@ describe.skipIf(!postgresBin())("a PostgreSQL server without pgvector (Debian's,
     expect((await conversations.get(saved.id, "token:a"))?.turns).toHaveLength(1);
     const error = await store.use((db) => ensureVectorExtension(db, store.where)).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StateError);
-    expect((error as Error).message).toMatch(/^Postgres at 127\.0\.0\.1:\d+\/mcp_lab has no `vector` extension \(pgvector\), which document search needs\. Use a PostgreSQL that ships it: the image pgvector\/pgvector:0\.8\.1-pg17/);
+    expect((error as Error).message).toMatch(
+      /^Postgres at 127\.0\.0\.1:\d+\/mcp_lab has no `vector` extension \(pgvector\), which document search needs\. Use a PostgreSQL that ships it: the image pgvector\/pgvector:0\.8\.1-pg17/,
+    );
     expect((error as Error).message).toContain("Conversations and every other tool keep working meanwhile");
     await store.close();
     await server.stop();

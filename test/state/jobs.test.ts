@@ -12,7 +12,15 @@ describe.each(engines())("JobStore on $name", (engine) => {
   let now = new Date("2026-11-27T12:00:00Z");
   const later = (ms: number) => (now = new Date(now.getTime() + ms));
   const jobs = (overrides: Partial<JobLimits> = {}) => new JobStore(state, { ...limits, ...overrides }, () => now);
-  const newJob = (owner: string, runner = "runner-a"): NewJob => ({ id: randomUUID(), owner, tool: "ask_llm", model: "qwen3:4b", runner, progress: "", steps: 0 });
+  const newJob = (owner: string, runner = "runner-a"): NewJob => ({
+    id: randomUUID(),
+    owner,
+    tool: "ask_llm",
+    model: "qwen3:4b",
+    runner,
+    progress: "",
+    steps: 0,
+  });
   const count = async () => (await state.use((db) => db.query<{ n: number }>("select count(*)::integer as n from jobs")))[0]!.n;
 
   beforeAll(async () => {

@@ -19,7 +19,12 @@ describe.each(engines())("OAuthRecords and ConnectorStore on $name", (engine) =>
     await state.close();
     await engine.close();
   });
-  const rows = () => state.use((db) => db.query<{ kind: string; id_hash: string; payload: Record<string, unknown>; client_id: string | null }>("select kind, id_hash, payload, client_id from oauth_records order by created_at"));
+  const rows = () =>
+    state.use((db) =>
+      db.query<{ kind: string; id_hash: string; payload: Record<string, unknown>; client_id: string | null }>(
+        "select kind, id_hash, payload, client_id from oauth_records order by created_at",
+      ),
+    );
 
   it("keeps a token only as the hash of its value, and gives it back whole by that value", async () => {
     const records = new OAuthRecords(state, limits, clock);
@@ -76,7 +81,13 @@ describe.each(engines())("OAuthRecords and ConnectorStore on $name", (engine) =>
     await records.upsert("Grant", "grant-9", { jti: "grant-9", clientId: "approved-client", exp: 9 }, 86_400);
     await records.upsert("AccessToken", "token-of-9", { jti: "token-of-9", clientId: "approved-client", grantId: "grant-9" }, 3_600);
     const [listed] = (await approvals.list()).filter((client) => client.clientId === "approved-client");
-    expect(listed).toMatchObject({ name: "Kept", via: "registration", redirectUris: ["https://a/cb"], liveGrants: 1, callerId: connectorCallerId("approved-client") });
+    expect(listed).toMatchObject({
+      name: "Kept",
+      via: "registration",
+      redirectUris: ["https://a/cb"],
+      liveGrants: 1,
+      callerId: connectorCallerId("approved-client"),
+    });
     expect(await approvals.revoke(connectorCallerId("approved-client"))).toEqual({ clientId: "approved-client", records: 3 });
     expect(await records.find("AccessToken", "token-of-9")).toBeUndefined();
     expect((await approvals.list()).map((client) => client.clientId)).not.toContain("approved-client");

@@ -34,7 +34,10 @@ describe("moving state between engines", () => {
     expect(counts.conversations).toBeGreaterThanOrEqual(1);
     expect(counts).toMatchObject({ embedding_spaces: 1, documents: 1, document_chunks: 1, document_vectors: 1 });
     const chunk = await to.use((db) =>
-      db.query<{ embedding: number[]; tsv: string }>("select v.embedding, c.tsv::text as tsv from document_chunks c join document_vectors v using (document_id, ord) where document_id = $1", [id]),
+      db.query<{ embedding: number[]; tsv: string }>(
+        "select v.embedding, c.tsv::text as tsv from document_chunks c join document_vectors v using (document_id, ord) where document_id = $1",
+        [id],
+      ),
     );
     // Stored as sent: scaled to length 1, in steps of 2^-23 (vectorParam); title and heading weigh most (A).
     expect(chunk).toEqual([{ embedding: [3661089, -1830544, 7322177], tsv: "'alpha':3 'intro':2A 'text':4" }]);

@@ -1,4 +1,4 @@
-import { postgresBin, POSTGRES_SKIP, startPostgres, type PostgresServer } from "./postgres.js";
+import { POSTGRES_SKIP, type PostgresServer, postgresBin, startPostgres } from "./postgres.js";
 import { freshDataDir, removeDataDir } from "./state.js";
 
 export type Engine = { name: string; open(): Promise<{ dataDir: string; databaseUrl: string | undefined }>; close(): Promise<void> };

@@ -54,7 +54,12 @@ export async function collectJob(client: Client, jobId: string, attempts = 100, 
 }
 
 /** get_job (short waits) until the job's progress matches `pattern`; the progress notifications seen meanwhile. Bounded. */
-export async function untilProgress(client: Client, jobId: string, pattern: RegExp, attempts = 100): Promise<{ result: ToolResult & { text: string }; notified: string[] }> {
+export async function untilProgress(
+  client: Client,
+  jobId: string,
+  pattern: RegExp,
+  attempts = 100,
+): Promise<{ result: ToolResult & { text: string }; notified: string[] }> {
   const notified: string[] = [];
   for (let i = 0; ; i++) {
     const result = await patientCall(client, "get_job", { job_id: jobId, wait_seconds: 0.1 }, (message) => notified.push(message));

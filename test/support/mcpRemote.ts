@@ -66,4 +66,9 @@ export class McpRemote {
   }
 }
 
-export const INITIALIZE_MESSAGE = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "mcp-remote-test", version: "1" } } };
+export const INITIALIZE_MESSAGE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "mcp-remote-test", version: "1" } },
+};

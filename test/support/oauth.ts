@@ -10,14 +10,22 @@ export const OWNER_PASSWORD = "owner-password-0123456789";
 export const STATIC_TOKEN = "static-door-token-0123456789";
 export const REDIRECT_URI = "https://client.example/callback";
 export const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-export const INITIALIZE = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } });
+export const INITIALIZE = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+});
 
 export type ConnectorServer = TestServer & { base: string; door: string };
 
 /** A server with both doors: the static token, and the connector (PUBLIC_URL is its own loopback address). */
 export async function startConnectorServer(env: Record<string, string> = {}, seams: Seams = {}): Promise<ConnectorServer> {
   const port = env.PORT ?? String(await freePort());
-  const server = await startTestServer({ PORT: port, PUBLIC_URL: `http://127.0.0.1:${port}`, CONNECTOR_OWNER_PASSWORD: OWNER_PASSWORD, MCP_AUTH_TOKEN: STATIC_TOKEN, ...env }, seams);
+  const server = await startTestServer(
+    { PORT: port, PUBLIC_URL: `http://127.0.0.1:${port}`, CONNECTOR_OWNER_PASSWORD: OWNER_PASSWORD, MCP_AUTH_TOKEN: STATIC_TOKEN, ...env },
+    seams,
+  );
   return Object.assign(server, { base: server.url, door: `${server.url}/connector/mcp` });
 }
 
@@ -33,21 +41,34 @@ export async function register(base: string, metadata: Record<string, unknown> =
   const response = await fetch(`${base}/connector/oauth/register`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ client_name: "Test connector", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], ...metadata }),
+    body: JSON.stringify({
+      client_name: "Test connector",
+      redirect_uris: [REDIRECT_URI],
+      token_endpoint_auth_method: "none",
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      ...metadata,
+    }),
   });
   if (response.status !== 201) throw new Error(`registration failed: ${response.status} ${await response.text()}`);
   return (await response.json()) as Registered;
 }
 
 export function authorizationUrl(base: string, params: Record<string, string | undefined>): string {
-  const query = new URLSearchParams(Object.entries({ response_type: "code", state: "state-1", ...params }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const query = new URLSearchParams(
+    Object.entries({ response_type: "code", state: "state-1", ...params }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   return `${base}/connector/oauth/authorize?${query}`;
 }
 
 export type TokenAnswer = { status: number; json: Record<string, string | number | undefined> };
 
 export async function tokenRequest(base: string, params: Record<string, string>, client?: Registered): Promise<TokenAnswer> {
-  const body = new URLSearchParams({ ...params, ...(client && { client_id: client.client_id }), ...(client?.client_secret && { client_secret: client.client_secret }) });
+  const body = new URLSearchParams({
+    ...params,
+    ...(client && { client_id: client.client_id }),
+    ...(client?.client_secret && { client_secret: client.client_secret }),
+  });
   const response = await fetch(`${base}/connector/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
   return { status: response.status, json: (await response.json()) as TokenAnswer["json"] };
 }
@@ -64,7 +85,14 @@ export class FormBrowser {
   }
 
   async post(url: string | URL, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-    return this.keep(await fetch(url, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", ...headers, cookie: this.cookieHeader() }, body: new URLSearchParams(form) }));
+    return this.keep(
+      await fetch(url, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers, cookie: this.cookieHeader() },
+        body: new URLSearchParams(form),
+      }),
+    );
   }
 
   private cookieHeader(): string {
@@ -96,7 +124,11 @@ export async function openApproval(browser: FormBrowser, authorizeUrl: string, h
 }
 
 /** Submits the approval form and follows the server's redirects to where it sends the client. */
-export async function submitApproval(browser: FormBrowser, page: ApprovalPage, form: Record<string, string>): Promise<{ status: number; location: URL | undefined; html: string }> {
+export async function submitApproval(
+  browser: FormBrowser,
+  page: ApprovalPage,
+  form: Record<string, string>,
+): Promise<{ status: number; location: URL | undefined; html: string }> {
   const posted = await browser.post(page.action, form, { origin: page.action.origin });
   if (posted.status !== 303) return { status: posted.status, location: undefined, html: await posted.text() };
   const resumed = await browser.get(new URL(posted.headers.get("location")!, page.action));
@@ -116,14 +148,30 @@ export async function approve(authorizeUrl: string, password = OWNER_PASSWORD): 
 export type Tokens = { access_token: string; refresh_token: string; expires_in: number; scope: string };
 
 /** A whole connection as a connector makes it, without the SDK: registration, PKCE, approval, token. */
-export async function connect(base: string, options: { scope?: string; resource?: string | null; metadata?: Record<string, unknown> } = {}): Promise<{ client: Registered; tokens: Tokens }> {
+export async function connect(
+  base: string,
+  options: { scope?: string; resource?: string | null; metadata?: Record<string, unknown> } = {},
+): Promise<{ client: Registered; tokens: Tokens }> {
   const client = await register(base, options.metadata);
   const { verifier, challenge } = pkce();
   const resource = options.resource === null ? undefined : (options.resource ?? `${base}/connector/mcp`);
-  const back = await approve(authorizationUrl(base, { client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: "S256", resource, scope: options.scope }));
+  const back = await approve(
+    authorizationUrl(base, {
+      client_id: client.client_id,
+      redirect_uri: REDIRECT_URI,
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+      resource,
+      scope: options.scope,
+    }),
+  );
   const code = back.searchParams.get("code");
   if (!code) throw new Error(`no code: ${back}`);
-  const answer = await tokenRequest(base, { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: verifier, ...(resource && { resource }) }, client);
+  const answer = await tokenRequest(
+    base,
+    { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: verifier, ...(resource && { resource }) },
+    client,
+  );
   if (answer.status !== 200) throw new Error(`token request failed: ${JSON.stringify(answer.json)}`);
   return { client, tokens: answer.json as unknown as Tokens };
 }
@@ -134,7 +182,12 @@ export async function connect(base: string, options: { scope?: string; resource?
  */
 export async function expireAccessToken(server: TestServer, token: string): Promise<void> {
   const past = Math.floor(Date.now() / 1000) - 60;
-  const rows = await server.services.state.use((db) => db.query("update oauth_records set payload = jsonb_set(payload, '{exp}', to_jsonb($1::integer)) where kind = 'AccessToken' and id_hash = $2 returning kind", [past, hashId(token)]));
+  const rows = await server.services.state.use((db) =>
+    db.query(
+      "update oauth_records set payload = jsonb_set(payload, '{exp}', to_jsonb($1::integer)) where kind = 'AccessToken' and id_hash = $2 returning kind",
+      [past, hashId(token)],
+    ),
+  );
   if (rows.length !== 1) throw new Error("no such access token");
 }
 

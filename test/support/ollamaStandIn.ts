@@ -29,12 +29,63 @@ export type StandInModel = {
 };
 
 export const DEFAULT_MODELS: StandInModel[] = [
-  { name: "qwen3:4b", size: 2_497_293_931, family: "qwen3", parameterSize: "4.0B", quantization: "Q4_K_M", contextLength: 40_960, capabilities: ["completion", "tools", "thinking"] },
-  { name: "gemma3:12b", size: 8_149_190_253, family: "gemma3", parameterSize: "12.2B", quantization: "Q4_K_M", contextLength: 131_072, capabilities: ["completion", "vision"] },
-  { name: "deepseek-r1:14b", size: 8_988_112_040, family: "qwen2", parameterSize: "14.8B", quantization: "Q4_K_M", contextLength: 131_072, capabilities: ["completion", "thinking"] },
-  { name: "embeddinggemma:latest", size: 621_875_563, family: "gemma3", parameterSize: "307.58M", quantization: "BF16", contextLength: 2_048, capabilities: ["embedding"], embeddingLength: 768 },
-  { name: "nomic-embed-text:latest", size: 274_302_450, family: "nomic-bert", parameterSize: "137M", quantization: "F16", contextLength: 2_048, capabilities: ["embedding"], embeddingLength: 768 },
-  { name: "all-minilm:latest", size: 45_960_996, family: "bert", parameterSize: "23M", quantization: "F16", contextLength: 512, capabilities: ["embedding"], embeddingLength: 384 },
+  {
+    name: "qwen3:4b",
+    size: 2_497_293_931,
+    family: "qwen3",
+    parameterSize: "4.0B",
+    quantization: "Q4_K_M",
+    contextLength: 40_960,
+    capabilities: ["completion", "tools", "thinking"],
+  },
+  {
+    name: "gemma3:12b",
+    size: 8_149_190_253,
+    family: "gemma3",
+    parameterSize: "12.2B",
+    quantization: "Q4_K_M",
+    contextLength: 131_072,
+    capabilities: ["completion", "vision"],
+  },
+  {
+    name: "deepseek-r1:14b",
+    size: 8_988_112_040,
+    family: "qwen2",
+    parameterSize: "14.8B",
+    quantization: "Q4_K_M",
+    contextLength: 131_072,
+    capabilities: ["completion", "thinking"],
+  },
+  {
+    name: "embeddinggemma:latest",
+    size: 621_875_563,
+    family: "gemma3",
+    parameterSize: "307.58M",
+    quantization: "BF16",
+    contextLength: 2_048,
+    capabilities: ["embedding"],
+    embeddingLength: 768,
+  },
+  {
+    name: "nomic-embed-text:latest",
+    size: 274_302_450,
+    family: "nomic-bert",
+    parameterSize: "137M",
+    quantization: "F16",
+    contextLength: 2_048,
+    capabilities: ["embedding"],
+    embeddingLength: 768,
+  },
+  {
+    name: "all-minilm:latest",
+    size: 45_960_996,
+    family: "bert",
+    parameterSize: "23M",
+    quantization: "F16",
+    contextLength: 512,
+    capabilities: ["embedding"],
+    embeddingLength: 384,
+  },
 ];
 
 /**
@@ -53,7 +104,14 @@ export class Gate {
   }
 }
 
-export type ChatCall = { model: string; messages: Array<{ role: string; content: string }>; options?: Record<string, unknown>; think?: unknown; keep_alive?: unknown; tools?: unknown[] };
+export type ChatCall = {
+  model: string;
+  messages: Array<{ role: string; content: string }>;
+  options?: Record<string, unknown>;
+  think?: unknown;
+  keep_alive?: unknown;
+  tools?: unknown[];
+};
 export type ToolCallReply = { id?: string; name: string; arguments: Record<string, unknown> };
 export type Reply = { content: string; thinking?: string; toolCalls?: ToolCallReply[] };
 
@@ -167,7 +225,8 @@ export class OllamaStandIn {
     const b = behaviourOnce(this.behaviour);
     if (b.hang) return;
     if (b.failWith) {
-      if (path === "/v1/messages") return json(res, b.failWith.status, { type: "error", error: { type: "api_error", message: b.failWith.error } }, b.failWith.headers);
+      if (path === "/v1/messages")
+        return json(res, b.failWith.status, { type: "error", error: { type: "api_error", message: b.failWith.error } }, b.failWith.headers);
       const openAiShape = path.startsWith("/v1/");
       const error = openAiShape ? { message: b.failWith.error, type: "api_error", param: null, code: null } : b.failWith.error;
       return json(res, b.failWith.status, { error }, b.failWith.headers);
@@ -259,9 +318,9 @@ export class OllamaStandIn {
   private async pull(res: ServerResponse, body: { model?: string }): Promise<void> {
     const name = body?.model ?? "";
     res.writeHead(200, { "content-type": "application/x-ndjson" });
-    const line = (value: object) => res.write(JSON.stringify(value) + "\n");
+    const line = (value: object) => res.write(`${JSON.stringify(value)}\n`);
     line({ status: "pulling manifest" });
-    if (name.includes("nonexistent")) return void res.end(JSON.stringify({ error: "pull model manifest: file does not exist" }) + "\n");
+    if (name.includes("nonexistent")) return void res.end(`${JSON.stringify({ error: "pull model manifest: file does not exist" })}\n`);
     if (!(await this.held(res, 0))) return;
     const layers = [
       { digest: `sha256:${"a".repeat(64)}`, total: 1_000_000 },
@@ -300,39 +359,80 @@ export class OllamaStandIn {
       eval_duration: Math.max(1, thinking.length + content.length) * Math.max(1, this.behaviour.tokenDelayMs) * 1e6,
     });
     if (call.stream === false) {
-      return json(res, 200, { ...final(thinking.length + content.length), message: { role: "assistant", content: answer.content, ...(thinking.length && { thinking: answer.thinking }) } });
+      return json(res, 200, {
+        ...final(thinking.length + content.length),
+        message: { role: "assistant", content: answer.content, ...(thinking.length && { thinking: answer.thinking }) },
+      });
     }
     res.writeHead(200, { "content-type": "application/x-ndjson" });
     const pieces = [...thinking.map((t) => ({ thinking: t })), ...content.map((c) => ({ content: c }))];
-    if (!(await this.streamPieces(res, pieces, (piece) => JSON.stringify({ model: call.model, created_at: new Date().toISOString(), message: { role: "assistant", content: "", ...piece }, done: false }) + "\n", (error) => JSON.stringify({ error }) + "\n"))) return;
-    res.end(JSON.stringify(final(pieces.length)) + "\n");
+    if (
+      !(await this.streamPieces(
+        res,
+        pieces,
+        (piece) =>
+          JSON.stringify({ model: call.model, created_at: new Date().toISOString(), message: { role: "assistant", content: "", ...piece }, done: false }) +
+          "\n",
+        (error) => `${JSON.stringify({ error })}\n`,
+      ))
+    )
+      return;
+    res.end(`${JSON.stringify(final(pieces.length))}\n`);
   }
 
-  private async openAiChat(res: ServerResponse, call: ChatCall & { stream?: boolean; stream_options?: { include_usage?: boolean }; reasoning_effort?: string }): Promise<void> {
+  private async openAiChat(
+    res: ServerResponse,
+    call: ChatCall & { stream?: boolean; stream_options?: { include_usage?: boolean }; reasoning_effort?: string },
+  ): Promise<void> {
     if (!this.find(call?.model)) {
       return json(res, 404, { error: { message: `model "${call?.model}" not found, try pulling it first`, type: "api_error", param: null, code: null } });
     }
     const answer = this.reply(call);
     const thinking = call.reasoning_effort === "none" ? [] : tokens(answer.thinking ?? "");
     const content = tokens(answer.content);
-    const usage = { prompt_tokens: promptTokens(call), completion_tokens: thinking.length + content.length, total_tokens: promptTokens(call) + thinking.length + content.length };
+    const usage = {
+      prompt_tokens: promptTokens(call),
+      completion_tokens: thinking.length + content.length,
+      total_tokens: promptTokens(call) + thinking.length + content.length,
+    };
     const base = { id: "chatcmpl-42", created: Math.floor(Date.now() / 1000), model: call.model, system_fingerprint: "fp_ollama" };
     await sleep(this.behaviour.firstTokenDelayMs);
-    const calls = (answer.toolCalls ?? []).map((c, i) => ({ id: c.id ?? `call_${i}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } }));
+    const calls = (answer.toolCalls ?? []).map((c, i) => ({
+      id: c.id ?? `call_${i}`,
+      type: "function",
+      function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+    }));
     const finish = calls.length > 0 ? "tool_calls" : "stop";
     if (!(await this.held(res, 0))) return;
     if (!call.stream) {
-      const message = { role: "assistant", content: answer.content, ...(thinking.length && { reasoning: answer.thinking }), ...(calls.length && { tool_calls: calls }) };
+      const message = {
+        role: "assistant",
+        content: answer.content,
+        ...(thinking.length && { reasoning: answer.thinking }),
+        ...(calls.length && { tool_calls: calls }),
+      };
       return json(res, 200, { ...base, object: "chat.completion", choices: [{ index: 0, message, finish_reason: finish }], usage });
     }
     res.writeHead(200, { "content-type": "text/event-stream" });
-    const chunk = (delta: Record<string, unknown>, finish: string | null) => ({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", ...delta }, finish_reason: finish }] });
+    const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
+      ...base,
+      object: "chat.completion.chunk",
+      choices: [{ index: 0, delta: { role: "assistant", ...delta }, finish_reason: finish }],
+    });
     const toolPieces = calls.flatMap((c, index) => [
       { tool_calls: [{ index, id: c.id, type: "function", function: { name: c.function.name, arguments: "" } }] },
       ...halves(c.function.arguments).map((part) => ({ tool_calls: [{ index, function: { arguments: part } }] })),
     ]);
     const pieces = [...thinking.map((t) => ({ reasoning: t })), ...content.map((c) => ({ content: c })), ...toolPieces];
-    if (!(await this.streamPieces(res, pieces, (piece) => `data: ${JSON.stringify(chunk(piece, null))}\n\n`, (message) => `data: ${JSON.stringify({ error: { message, type: "api_error" } })}\n\n`))) return;
+    if (
+      !(await this.streamPieces(
+        res,
+        pieces,
+        (piece) => `data: ${JSON.stringify(chunk(piece, null))}\n\n`,
+        (message) => `data: ${JSON.stringify({ error: { message, type: "api_error" } })}\n\n`,
+      ))
+    )
+      return;
     res.write(`data: ${JSON.stringify(chunk({ content: "" }, finish))}\n\n`);
     if (call.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [], usage })}\n\n`);
     res.end("data: [DONE]\n\n");

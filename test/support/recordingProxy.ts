@@ -8,14 +8,20 @@ export type Seen = { method: string; path: string; status: number; authorization
  * (method, path, status, whether it carried a token): what a third-party client really asked for.
  * `addHeaders` go on every request (a token, for a client that cannot send one).
  */
-export async function recordingProxy(targetPort: number, addHeaders: Record<string, string> = {}): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
+export async function recordingProxy(
+  targetPort: number,
+  addHeaders: Record<string, string> = {},
+): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
   const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
-    const upstream = http.request({ host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: { ...req.headers, ...addHeaders, host: `127.0.0.1:${targetPort}` } }, (answer) => {
-      seen.push({ method: req.method ?? "GET", path: req.url ?? "", status: answer.statusCode ?? 0, authorization: req.headers.authorization !== undefined });
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = http.request(
+      { host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: { ...req.headers, ...addHeaders, host: `127.0.0.1:${targetPort}` } },
+      (answer) => {
+        seen.push({ method: req.method ?? "GET", path: req.url ?? "", status: answer.statusCode ?? 0, authorization: req.headers.authorization !== undefined });
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on("error", () => res.destroy());
     req.pipe(upstream);
   });

@@ -5,7 +5,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
-import { startServer, type RunningServer } from "../../src/main.js";
+import { type RunningServer, startServer } from "../../src/main.js";
 import type { Seams } from "../../src/services/services.js";
 import { OllamaStandIn } from "./ollamaStandIn.js";
 import { freshDataDir, removeDataDir } from "./state.js";
@@ -19,7 +19,14 @@ export type TestServer = RunningServer & { url: string; logs: Array<Record<strin
  */
 export async function startTestServer(env: Record<string, string> = {}, seams: Seams = {}): Promise<TestServer> {
   const ownDataDir = env.DATA_DIR || env.DATABASE_URL ? undefined : await freshDataDir();
-  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "debug", READY_TIMEOUT_MS: "30000", ...(ownDataDir && { DATA_DIR: ownDataDir }), ...env });
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "debug",
+    READY_TIMEOUT_MS: "30000",
+    ...(ownDataDir && { DATA_DIR: ownDataDir }),
+    ...env,
+  });
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -43,7 +50,10 @@ export async function connectClient(baseUrl: string, kind: TransportKind, header
   const client = new Client({ name: "mcp-lab-test", version: "1.0.0" });
   const transport =
     kind === "sse"
-      ? new SSEClientTransport(new URL(`${baseUrl}/sse`), { requestInit: { headers }, eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) } })
+      ? new SSEClientTransport(new URL(`${baseUrl}/sse`), {
+          requestInit: { headers },
+          eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) },
+        })
       : new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers } });
   await client.connect(transport, options);
   return client;

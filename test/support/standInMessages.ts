@@ -23,7 +23,8 @@ export type MessagesCall = {
 
 const blockText = (block: Block): string => {
   if (block.type === "text") return String(block.text ?? "");
-  if (block.type === "tool_result") return `[tool_result ${String(block.tool_use_id)}] ${typeof block.content === "string" ? block.content : JSON.stringify(block.content)}`;
+  if (block.type === "tool_result")
+    return `[tool_result ${String(block.tool_use_id)}] ${typeof block.content === "string" ? block.content : JSON.stringify(block.content)}`;
   if (block.type === "tool_use") return `[tool_use ${String(block.name)} ${JSON.stringify(block.input)}]`;
   return "";
 };
@@ -32,7 +33,11 @@ const blockText = (block: Block): string => {
 export function asChatCall(call: MessagesCall): ChatCall {
   const text = (content: string | Block[]) => (typeof content === "string" ? content : content.map(blockText).filter(Boolean).join("\n"));
   const system = call.system === undefined ? [] : [{ role: "system", content: text(call.system) }];
-  return { model: call.model ?? "", messages: [...system, ...(call.messages ?? []).map((m) => ({ role: m.role, content: text(m.content) }))], tools: call.tools };
+  return {
+    model: call.model ?? "",
+    messages: [...system, ...(call.messages ?? []).map((m) => ({ role: m.role, content: text(m.content) }))],
+    tools: call.tools,
+  };
 }
 
 const event = (type: string, data: Record<string, unknown> = {}) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -57,7 +62,16 @@ export async function anthropicMessages(standIn: OllamaStandIn, res: ServerRespo
     return json(res, 200, { id, type: "message", role: "assistant", model: call.model, content: blocks, stop_reason, stop_sequence: null, usage });
   }
   res.writeHead(200, { "content-type": "text/event-stream" });
-  const message = { id, type: "message", role: "assistant", model: call.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input_tokens, output_tokens: 0 } };
+  const message = {
+    id,
+    type: "message",
+    role: "assistant",
+    model: call.model,
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: usage.input_tokens, output_tokens: 0 },
+  };
   res.write(event("message_start", { message }) + event("ping"));
   // One unit a token; a unit that opens a block first closes the one before.
   const units: string[] = [];
@@ -68,10 +82,12 @@ export async function anthropicMessages(standIn: OllamaStandIn, res: ServerRespo
     return stop + event("content_block_start", { index, content_block: block });
   };
   const delta = (d: Record<string, unknown>) => event("content_block_delta", { index, delta: d });
-  thinking.forEach((piece, i) => units.push((i === 0 ? open({ type: "thinking", thinking: "", signature: "" }) : "") + delta({ type: "thinking_delta", thinking: piece })));
-  content.forEach((piece, i) => units.push((i === 0 ? open({ type: "text", text: "" }) : "") + delta({ type: "text_delta", text: piece })));
+  for (const [i, piece] of thinking.entries())
+    units.push((i === 0 ? open({ type: "thinking", thinking: "", signature: "" }) : "") + delta({ type: "thinking_delta", thinking: piece }));
+  for (const [i, piece] of content.entries()) units.push((i === 0 ? open({ type: "text", text: "" }) : "") + delta({ type: "text_delta", text: piece }));
   for (const tool of toolUses) {
-    halves(JSON.stringify(tool.input)).forEach((part, i) => units.push((i === 0 ? open({ ...tool, input: {} }) : "") + delta({ type: "input_json_delta", partial_json: part })));
+    for (const [i, part] of halves(JSON.stringify(tool.input)).entries())
+      units.push((i === 0 ? open({ ...tool, input: {} }) : "") + delta({ type: "input_json_delta", partial_json: part }));
   }
   const failed = (text: string) => event("error", { error: { type: "api_error", message: text } });
   if (!(await standIn.streamPieces(res, units, (unit) => unit, failed))) return;

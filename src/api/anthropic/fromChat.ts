@@ -10,9 +10,18 @@ import type { ClientEvent } from "../stream.js";
 
 type ToolCall = { index?: number; id?: string; function?: { name?: string; arguments?: string } };
 type Message = { content?: string | null; reasoning?: string | null; reasoning_content?: string | null; tool_calls?: ToolCall[] | null };
-type Completion = { choices?: Array<{ message?: Message; delta?: Message; finish_reason?: string | null }>; usage?: { prompt_tokens?: number; completion_tokens?: number } | null };
+type Completion = {
+  choices?: Array<{ message?: Message; delta?: Message; finish_reason?: string | null }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+};
 
-const STOP_REASONS: Record<string, string> = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use", function_call: "tool_use", content_filter: "refusal" };
+const STOP_REASONS: Record<string, string> = {
+  stop: "end_turn",
+  length: "max_tokens",
+  tool_calls: "tool_use",
+  function_call: "tool_use",
+  content_filter: "refusal",
+};
 
 export const messageId = () => `msg_${randomBytes(12).toString("hex")}`;
 
@@ -35,7 +44,13 @@ export function messageFromCompletion(completion: Completion, model: string): Re
   const content: Array<Record<string, unknown>> = [];
   if (thinking) content.push({ type: "thinking", thinking, signature: "" });
   if (inline.answer) content.push({ type: "text", text: inline.answer });
-  for (const call of message.tool_calls ?? []) content.push({ type: "tool_use", id: call.id || `toolu_${randomBytes(12).toString("hex")}`, name: call.function?.name ?? "", input: toolInput(call.function?.arguments) });
+  for (const call of message.tool_calls ?? [])
+    content.push({
+      type: "tool_use",
+      id: call.id || `toolu_${randomBytes(12).toString("hex")}`,
+      name: call.function?.name ?? "",
+      input: toolInput(call.function?.arguments),
+    });
   return {
     id: messageId(),
     type: "message",
@@ -73,7 +88,16 @@ export class ChunkTranslator {
     const out: ClientEvent[] = [];
     if (!this.started) {
       this.started = true;
-      const message = { id: this.id, type: "message", role: "assistant", model: this.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } };
+      const message = {
+        id: this.id,
+        type: "message",
+        role: "assistant",
+        model: this.model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 0, output_tokens: 0 },
+      };
       out.push(event({ type: "message_start", message }));
     }
     if (chunk.usage) this.usage = chunk.usage;
@@ -104,7 +128,8 @@ export class ChunkTranslator {
   }
 
   private text(out: ClientEvent[], kind: "thinking" | "text", piece: string): void {
-    if (this.open?.kind !== kind) this.start(out, kind === "thinking" ? { type: "thinking", thinking: "", signature: "" } : { type: "text", text: "" }, { kind });
+    if (this.open?.kind !== kind)
+      this.start(out, kind === "thinking" ? { type: "thinking", thinking: "", signature: "" } : { type: "text", text: "" }, { kind });
     const delta = kind === "thinking" ? { type: "thinking_delta", thinking: piece } : { type: "text_delta", text: piece };
     out.push(event({ type: "content_block_delta", index: this.open!.index, delta }));
   }

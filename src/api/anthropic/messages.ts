@@ -34,7 +34,10 @@ function eventRelay(target: ResolvedModel): StreamDecoder {
       const data = eventJson(event, { provider: target.provider.name, baseUrl: "", model: target.model });
       if (data.type === "error") {
         const message = String((data.error as { message?: unknown } | undefined)?.message ?? "no details");
-        throw new LlmError("provider_error", `${target.provider.name} failed mid-answer: ${cutRedacted(message, 300)}`, { provider: target.provider.name, model: target.model });
+        throw new LlmError("provider_error", `${target.provider.name} failed mid-answer: ${cutRedacted(message, 300)}`, {
+          provider: target.provider.name,
+          model: target.model,
+        });
       }
       if (data.type === "message_stop") stopped = true;
       return [{ event: event.event ?? String(data.type), data, raw: event.data }];

@@ -12,7 +12,9 @@ const common = {
   messages: z.array(z.looseObject({ role: z.enum(["user", "assistant", "system"]), content })).min(1),
   system: z.union([z.string(), z.array(textBlock)]).optional(),
   tools: z.array(z.looseObject({ name: z.string().min(1).max(256), type: z.string().max(64).optional(), description: z.string().optional() })).optional(),
-  tool_choice: z.looseObject({ type: z.enum(["auto", "any", "tool", "none"]), name: z.string().optional(), disable_parallel_tool_use: z.boolean().optional() }).optional(),
+  tool_choice: z
+    .looseObject({ type: z.enum(["auto", "any", "tool", "none"]), name: z.string().optional(), disable_parallel_tool_use: z.boolean().optional() })
+    .optional(),
   thinking: z.looseObject({ type: z.string().max(32), budget_tokens: z.number().int().optional() }).optional(),
 };
 
@@ -49,7 +51,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
 export function checkAnthropicHeaders(req: IncomingMessage): void {
   const version = header(req, "anthropic-version");
   if (version === undefined) throw new ApiError(400, "anthropic-version: header is required (e.g. 2023-06-01).");
-  if (!VERSION.test(version.trim())) throw new ApiError(400, `anthropic-version: ${JSON.stringify(version.slice(0, 40))} is not a version of the Messages API (a date such as 2023-06-01).`);
+  if (!VERSION.test(version.trim()))
+    throw new ApiError(400, `anthropic-version: ${JSON.stringify(version.slice(0, 40))} is not a version of the Messages API (a date such as 2023-06-01).`);
   const beta = header(req, "anthropic-beta");
   if (beta !== undefined && !BETA_LIST.test(beta)) throw new ApiError(400, "anthropic-beta: expected a comma-separated list of feature names.");
 }

@@ -24,7 +24,10 @@ export class MessagesEventDialect implements StreamDialect {
       | undefined;
     if (!reported || typeof reported !== "object") return;
     if (typeof reported.input_tokens === "number") {
-      const cached = [reported.cache_read_input_tokens, reported.cache_creation_input_tokens].reduce<number>((sum, n) => sum + (typeof n === "number" ? n : 0), 0);
+      const cached = [reported.cache_read_input_tokens, reported.cache_creation_input_tokens].reduce<number>(
+        (sum, n) => sum + (typeof n === "number" ? n : 0),
+        0,
+      );
       usage.inputTokens = reported.input_tokens + cached;
     }
     if (typeof reported.output_tokens === "number") usage.outputTokens = reported.output_tokens;

@@ -34,7 +34,12 @@ function imagePart(block: Block): Record<string, unknown> {
 /** A tool_result's content (a string, or text and image blocks) as the text of a `tool` message. */
 function toolResultText(block: Block): string {
   const content = block.content;
-  const body = typeof content === "string" ? content : Array.isArray(content) ? (content as Block[]).map((part) => (part.type === "text" ? text(part.text) : `[${part.type} omitted]`)).join("\n") : "";
+  const body =
+    typeof content === "string"
+      ? content
+      : Array.isArray(content)
+        ? (content as Block[]).map((part) => (part.type === "text" ? text(part.text) : `[${part.type} omitted]`)).join("\n")
+        : "";
   return block.is_error === true ? `Error: ${body}` : body;
 }
 
@@ -66,14 +71,35 @@ function toolsOf(request: MessagesRequest): Record<string, unknown> {
   if (!request.tools?.length) return {};
   const tools = request.tools.map((tool) => {
     if (tool.type !== undefined && tool.type !== "custom") {
-      throw untranslatable(`Tool ${JSON.stringify(tool.name)} is Anthropic's server tool ${tool.type}; an OpenAI-compatible model cannot run it. Leave it out for this model.`);
+      throw untranslatable(
+        `Tool ${JSON.stringify(tool.name)} is Anthropic's server tool ${tool.type}; an OpenAI-compatible model cannot run it. Leave it out for this model.`,
+      );
     }
-    return { type: "function", function: { name: tool.name, ...(tool.description !== undefined && { description: tool.description }), parameters: tool.input_schema ?? { type: "object" } } };
+    return {
+      type: "function",
+      function: {
+        name: tool.name,
+        ...(tool.description !== undefined && { description: tool.description }),
+        parameters: tool.input_schema ?? { type: "object" },
+      },
+    };
   });
   const choice = request.tool_choice;
   const toolChoice =
-    choice?.type === "any" ? "required" : choice?.type === "none" ? "none" : choice?.type === "tool" ? { type: "function", function: { name: choice.name ?? "" } } : choice ? "auto" : undefined;
-  return { tools, ...(toolChoice !== undefined && { tool_choice: toolChoice }), ...(choice?.disable_parallel_tool_use === true && { parallel_tool_calls: false }) };
+    choice?.type === "any"
+      ? "required"
+      : choice?.type === "none"
+        ? "none"
+        : choice?.type === "tool"
+          ? { type: "function", function: { name: choice.name ?? "" } }
+          : choice
+            ? "auto"
+            : undefined;
+  return {
+    tools,
+    ...(toolChoice !== undefined && { tool_choice: toolChoice }),
+    ...(choice?.disable_parallel_tool_use === true && { parallel_tool_calls: false }),
+  };
 }
 
 export function toChatCompletion(request: MessagesRequest, model: string): Record<string, unknown> {

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { LlmError } from "../../llm/errors.js";
 import type { ResolvedModel } from "../../llm/gateway/router.js";
+import { cutRedacted } from "../../secrets.js";
 import { type ExchangeRequest, exchange, type Plan, type StreamDecoder, upstreamJson } from "../exchange.js";
 import { resolveModel } from "../models.js";
 import { parseBody, promptChars, readJson, refuseLongPrompt } from "../request.js";
 import type { ApiCall, ApiDeps, ApiRecord } from "../serve.js";
-import { cutRedacted } from "../../secrets.js";
 import { eventJson, type SseEvent } from "../sse.js";
 import type { Usage } from "../stream.js";
 import { ChatChunkDialect } from "./stream.js";
@@ -53,7 +53,10 @@ export function readChunk(event: SseEvent, target: ResolvedModel): Record<string
   const failure = data.error as { message?: unknown } | string | undefined;
   if (failure !== undefined && failure !== null) {
     const message = typeof failure === "string" ? failure : String(failure.message ?? "no details");
-    throw new LlmError("provider_error", `${target.provider.name} failed mid-answer: ${cutRedacted(message, 300)}`, { provider: target.provider.name, model: target.model });
+    throw new LlmError("provider_error", `${target.provider.name} failed mid-answer: ${cutRedacted(message, 300)}`, {
+      provider: target.provider.name,
+      model: target.model,
+    });
   }
   return data;
 }

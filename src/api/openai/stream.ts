@@ -11,7 +11,9 @@ const choicesOf = (event: ClientEvent) => (Array.isArray(event.data.choices) ? (
 
 function carriesAnswer(choice: Choice): boolean {
   const delta = choice.delta ?? {};
-  return Boolean(choice.finish_reason) || TEXT_FIELDS.some((field) => typeof delta[field] === "string" && delta[field] !== "") || (delta.tool_calls?.length ?? 0) > 0;
+  return (
+    Boolean(choice.finish_reason) || TEXT_FIELDS.some((field) => typeof delta[field] === "string" && delta[field] !== "") || (delta.tool_calls?.length ?? 0) > 0
+  );
 }
 
 /**
@@ -49,7 +51,8 @@ export class ChatChunkDialect implements StreamDialect {
       const delta = choice.delta;
       for (const field of TEXT_FIELDS) if (typeof delta[field] === "string") delta[field] = this.push(event, `${index}:${field}`, delta[field] as string);
       for (const call of delta.tool_calls ?? []) {
-        if (typeof call.function?.arguments === "string") call.function.arguments = this.push(event, `${index}:tool:${call.index ?? 0}`, call.function.arguments);
+        if (typeof call.function?.arguments === "string")
+          call.function.arguments = this.push(event, `${index}:tool:${call.index ?? 0}`, call.function.arguments);
       }
       if (choice.finish_reason && this.release(index, delta)) event.raw = undefined;
     }

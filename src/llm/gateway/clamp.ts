@@ -17,7 +17,11 @@ export function keepAliveMs(value: string | number): number {
  * to OLLAMA_MAX_NUM_CTX and the model's own context length where known, `keep_alive` (including
  * "forever") to OLLAMA_MAX_KEEP_ALIVE_MS. Returns the call to send and a note for each change.
  */
-export function clampCall<T extends Pick<ChatRequest, "maxTokens" | "numCtx" | "keepAlive">>(call: T, caps: CallCaps, contextLength: number | undefined): { call: T; notes: string[] } {
+export function clampCall<T extends Pick<ChatRequest, "maxTokens" | "numCtx" | "keepAlive">>(
+  call: T,
+  caps: CallCaps,
+  contextLength: number | undefined,
+): { call: T; notes: string[] } {
   const notes: string[] = [];
   const next = { ...call };
   if (next.maxTokens !== undefined && next.maxTokens > caps.maxOutputTokens) {

@@ -1,8 +1,8 @@
 import { LlmError, toLlmError } from "../errors.js";
 import type { ChatRequest, ChatResult, ProviderName } from "../types.js";
-import { clampCall, type CallCaps } from "./clamp.js";
+import { type CallCaps, clampCall } from "./clamp.js";
 import type { ConcurrencyLimiter } from "./limiter.js";
-import { decideRetry, sleep, type RetryPolicy } from "./retry.js";
+import { decideRetry, type RetryPolicy, sleep } from "./retry.js";
 import type { ModelRouter, ResolvedModel } from "./router.js";
 
 export type ChatCall = Omit<ChatRequest, "model"> & {
@@ -103,7 +103,12 @@ export class LlmGateway {
    * (unless `fallbacks` is false). Once `call.committed()` is true (part of an answer has reached the
    * client) a failure is final: nothing is retried and no other model is asked.
    */
-  async exchange<T>(primary: ResolvedModel, call: ExchangeCall, attempt: Attempt<T>, { fallbacks = true }: { fallbacks?: boolean } = {}): Promise<Exchanged<T>> {
+  async exchange<T>(
+    primary: ResolvedModel,
+    call: ExchangeCall,
+    attempt: Attempt<T>,
+    { fallbacks = true }: { fallbacks?: boolean } = {},
+  ): Promise<Exchanged<T>> {
     const fellBackFrom: Fallback[] = [];
     let firstError: LlmError | undefined;
     for (const target of [primary, ...(fallbacks ? this.fallbacksFor(primary) : [])]) {
@@ -157,10 +162,14 @@ function asLlmError(error: unknown, target: ResolvedModel): LlmError {
 
 function rejectForeignOptions(target: ResolvedModel, call: ChatCall): void {
   if (target.provider.name !== "ollama" && (call.numCtx !== undefined || call.keepAlive !== undefined)) {
-    throw new LlmError("bad_request", `num_ctx and keep_alive are Ollama options; '${target.qualifiedName}' does not take them. Leave them out for ${target.provider.name} models.`, {
-      provider: target.provider.name,
-      model: target.model,
-    });
+    throw new LlmError(
+      "bad_request",
+      `num_ctx and keep_alive are Ollama options; '${target.qualifiedName}' does not take them. Leave them out for ${target.provider.name} models.`,
+      {
+        provider: target.provider.name,
+        model: target.model,
+      },
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { Agent, fetch as undiciFetch, request as undiciRequest, type Dispatcher } from "undici";
+import { Agent, type Dispatcher, fetch as undiciFetch, request as undiciRequest } from "undici";
 
 export type HttpRequest = { method: "GET" | "POST"; headers?: Record<string, string>; body?: string; signal?: AbortSignal };
 

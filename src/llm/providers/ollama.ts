@@ -2,7 +2,7 @@ import { toLlmError } from "../errors.js";
 import type { StreamLimits } from "../streaming/streamWatch.js";
 import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness, WireApi, WireResponse } from "../types.js";
 import type { HttpClient } from "./httpClient.js";
-import { chat, embed, pull, requestJson, type EmbedRequest, type EmbedResult, type OllamaEndpoint, type PullProgress } from "./ollamaApi.js";
+import { chat, type EmbedRequest, type EmbedResult, embed, type OllamaEndpoint, type PullProgress, pull, requestJson } from "./ollamaApi.js";
 import { olderThan, relayRequest, tooOld } from "./relay.js";
 
 /** The first Ollama release that serves each wire API (OpenAI compatibility: 0.1.24; Anthropic's messages: 0.14.0). */
@@ -131,7 +131,13 @@ export class OllamaProvider implements LlmProvider {
 
   /** Loads a model into memory without generating: Ollama's documented preload is an empty prompt. */
   async warm(model: string, keepAlive: string | undefined): Promise<void> {
-    await requestJson(this.endpoint, "POST", "/api/generate", { model, prompt: "", stream: false, ...(keepAlive && { keep_alive: keepAlive }) }, this.deadline(undefined));
+    await requestJson(
+      this.endpoint,
+      "POST",
+      "/api/generate",
+      { model, prompt: "", stream: false, ...(keepAlive && { keep_alive: keepAlive }) },
+      this.deadline(undefined),
+    );
   }
 
   async checkReady(model: string | undefined, signal: AbortSignal): Promise<Readiness> {

@@ -1,10 +1,10 @@
 import { cutRedacted } from "../../secrets.js";
-import { LlmError, responseError, toLlmError, type ErrorContext } from "../errors.js";
+import { type ErrorContext, LlmError, responseError, toLlmError } from "../errors.js";
 import { StreamAccumulator } from "../streaming/accumulator.js";
 import { ndjsonLines, releaseBody } from "../streaming/ndjson.js";
-import { StreamWatch, type StreamLimits } from "../streaming/streamWatch.js";
+import { type StreamLimits, StreamWatch } from "../streaming/streamWatch.js";
 import type { ChatRequest, ChatResult } from "../types.js";
-import { readCapped, type HttpClient, type HttpResponse } from "./httpClient.js";
+import { type HttpClient, type HttpResponse, readCapped } from "./httpClient.js";
 
 /**
  * Ollama's native API (ollama/ollama docs/api.md): the only way in to Ollama. Streamed answers are
@@ -41,7 +41,13 @@ async function postStream(endpoint: OllamaEndpoint, path: string, body: unknown,
 }
 
 /** A JSON request answered with one JSON body, read with a byte cap. */
-export async function requestJson(endpoint: OllamaEndpoint, method: "GET" | "POST", path: string, body: { model?: string; [key: string]: unknown } | undefined, signal: AbortSignal): Promise<unknown> {
+export async function requestJson(
+  endpoint: OllamaEndpoint,
+  method: "GET" | "POST",
+  path: string,
+  body: { model?: string; [key: string]: unknown } | undefined,
+  signal: AbortSignal,
+): Promise<unknown> {
   const context = { provider: "ollama" as const, baseUrl: endpoint.baseUrl, model: body?.model };
   let text: string;
   try {
@@ -88,7 +94,8 @@ export async function chat(endpoint: OllamaEndpoint, request: ChatRequest, limit
     const lines = ndjsonLines(body)[Symbol.asyncIterator]();
     for (let next = await lines.next(); !next.done; next = await lines.next()) {
       const line = next.value as ChatLine;
-      if (line.error) throw new LlmError("provider_error", `Ollama failed mid-answer: ${cutRedacted(String(line.error), 300)}`, { provider: "ollama", model: request.model });
+      if (line.error)
+        throw new LlmError("provider_error", `Ollama failed mid-answer: ${cutRedacted(String(line.error), 300)}`, { provider: "ollama", model: request.model });
       stream.add({ content: line.message?.content, thinking: line.message?.thinking });
       if (line.done || stream.full) {
         // A full answer drops the request; a finished one reads the end of the body, so the connection is kept.
@@ -97,14 +104,23 @@ export async function chat(endpoint: OllamaEndpoint, request: ChatRequest, limit
         return stream.finish({ model: line.model, promptTokens: line.prompt_eval_count, completionTokens: line.eval_count, finishReason: line.done_reason });
       }
     }
-    throw new LlmError("interrupted", `Ollama at ${endpoint.baseUrl} ended the stream of '${request.model}' before its final line.`, { provider: "ollama", model: request.model });
+    throw new LlmError("interrupted", `Ollama at ${endpoint.baseUrl} ended the stream of '${request.model}' before its final line.`, {
+      provider: "ollama",
+      model: request.model,
+    });
   } catch (error) {
     throw stream.fail(error);
   }
 }
 
 /** POST /api/pull, streamed: reports bytes completed of total per layer until `success`. */
-export async function pull(endpoint: OllamaEndpoint, model: string, limits: StreamLimits, signal: AbortSignal | undefined, onProgress: (p: PullProgress) => void): Promise<void> {
+export async function pull(
+  endpoint: OllamaEndpoint,
+  model: string,
+  limits: StreamLimits,
+  signal: AbortSignal | undefined,
+  onProgress: (p: PullProgress) => void,
+): Promise<void> {
   const context = { provider: "ollama" as const, baseUrl: endpoint.baseUrl, model };
   const watch = new StreamWatch(limits, signal);
   try {
@@ -112,7 +128,8 @@ export async function pull(endpoint: OllamaEndpoint, model: string, limits: Stre
     const lines = ndjsonLines(body)[Symbol.asyncIterator]();
     for (let next = await lines.next(); !next.done; next = await lines.next()) {
       const line = next.value as PullProgress & { error?: string };
-      if (line.error) throw new LlmError("bad_request", `Ollama could not pull '${model}': ${cutRedacted(String(line.error), 300)}`, { provider: "ollama", model });
+      if (line.error)
+        throw new LlmError("bad_request", `Ollama could not pull '${model}': ${cutRedacted(String(line.error), 300)}`, { provider: "ollama", model });
       watch.token();
       onProgress(line);
       if (line.status === "success") return releaseBody(lines, body);
@@ -143,7 +160,11 @@ export async function embed(endpoint: OllamaEndpoint, request: EmbedRequest, sig
     ...(request.keepAlive !== undefined && { keep_alive: request.keepAlive }),
   };
   const answer = (await requestJson(endpoint, "POST", "/api/embed", body, signal)) as { embeddings?: unknown; prompt_eval_count?: unknown };
-  const malformed = (what: string) => new LlmError("provider_error", `Ollama's /api/embed answer for '${request.model}' is malformed: ${what}. Nothing was stored.`, { provider: "ollama", model: request.model });
+  const malformed = (what: string) =>
+    new LlmError("provider_error", `Ollama's /api/embed answer for '${request.model}' is malformed: ${what}. Nothing was stored.`, {
+      provider: "ollama",
+      model: request.model,
+    });
   const vectors = answer.embeddings;
   if (!Array.isArray(vectors) || vectors.length !== request.input.length) {
     throw malformed(`expected ${request.input.length} vector(s), got ${Array.isArray(vectors) ? vectors.length : "none"}`);
@@ -151,7 +172,8 @@ export async function embed(endpoint: OllamaEndpoint, request: EmbedRequest, sig
   const length = Array.isArray(vectors[0]) ? vectors[0].length : 0;
   for (const vector of vectors) {
     if (!Array.isArray(vector) || vector.length !== length || length === 0) throw malformed(`the vectors are not all of one length (${length})`);
-    for (const value of vector) if (typeof value !== "number" || !Number.isFinite(value)) throw malformed("a vector holds something other than a finite number");
+    for (const value of vector)
+      if (typeof value !== "number" || !Number.isFinite(value)) throw malformed("a vector holds something other than a finite number");
   }
   const tokens = answer.prompt_eval_count;
   return { embeddings: vectors as number[][], promptTokens: typeof tokens === "number" ? tokens : undefined };

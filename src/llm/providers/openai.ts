@@ -1,7 +1,7 @@
 import type OpenAI from "openai";
 import { cutRedacted } from "../../secrets.js";
-import { httpStatusError, LlmError, networkCode, parseRetryAfter, toLlmError, unreachable, type ErrorContext } from "../errors.js";
-import { streamChatCompletion, type OpenChunks } from "../streaming/chatCompletions.js";
+import { type ErrorContext, httpStatusError, LlmError, networkCode, parseRetryAfter, toLlmError, unreachable } from "../errors.js";
+import { type OpenChunks, streamChatCompletion } from "../streaming/chatCompletions.js";
 import type { StreamLimits } from "../streaming/streamWatch.js";
 import type { ChatRequest, ChatResult, LlmProvider, ModelSummary, Readiness, WireApi, WireResponse } from "../types.js";
 import type { HttpClient } from "./httpClient.js";
@@ -14,7 +14,8 @@ type Sdk = typeof import("openai");
 /** The openai SDK's errors, in our terms. */
 export function fromSdkError(sdk: Sdk, error: unknown, context: ErrorContext): LlmError {
   if (error instanceof sdk.APIUserAbortError) return new LlmError("cancelled", "The request was cancelled before the model answered.", context);
-  if (error instanceof sdk.APIConnectionTimeoutError) return new LlmError("timeout", `${context.provider} at ${context.baseUrl} did not answer in time.`, context);
+  if (error instanceof sdk.APIConnectionTimeoutError)
+    return new LlmError("timeout", `${context.provider} at ${context.baseUrl} did not answer in time.`, context);
   if (error instanceof sdk.APIConnectionError) return unreachable(context, networkCode(error));
   if (error instanceof sdk.APIError && error.status !== undefined) {
     const body = error.error as { message?: unknown; error?: unknown } | undefined;
@@ -65,7 +66,12 @@ export class OpenAiProvider implements LlmProvider {
     const { apiKey, baseUrl, http } = this.options;
     if (api !== "chat/completions") throw new LlmError("bad_request", `${this.name} does not serve /v1/${api}.`, { provider: this.name, model });
     if (!apiKey) throw new LlmError("not_configured", MISSING_KEY, { provider: this.name, model });
-    return relayRequest(http, { url: `${baseUrl}/chat/completions`, headers: { authorization: `Bearer ${apiKey}` }, context: this.context(model) }, body, signal);
+    return relayRequest(
+      http,
+      { url: `${baseUrl}/chat/completions`, headers: { authorization: `Bearer ${apiKey}` }, context: this.context(model) },
+      body,
+      signal,
+    );
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelSummary[]> {

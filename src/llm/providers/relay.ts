@@ -1,6 +1,6 @@
-import { errorBodyMessage, httpStatusError, LlmError, parseRetryAfter, toLlmError, type ErrorContext } from "../errors.js";
+import { type ErrorContext, errorBodyMessage, httpStatusError, LlmError, parseRetryAfter, toLlmError } from "../errors.js";
 import type { WireResponse } from "../types.js";
-import { readCapped, type HttpClient } from "./httpClient.js";
+import { type HttpClient, readCapped } from "./httpClient.js";
 
 export type RelayTarget = {
   url: string;
@@ -51,9 +51,13 @@ export function olderThan(version: string, wanted: string): boolean | undefined 
 /** The error for an endpoint that a provider's version does not serve yet. */
 export function tooOld(context: ErrorContext, path: string, version: string | undefined, needed: string): LlmError {
   const have = version ? `is version ${version}` : "does not say its version";
-  return new LlmError("provider_error", `Ollama at ${context.baseUrl} ${have} and does not serve ${path}, which needs Ollama ${needed} or newer. Upgrade Ollama there.`, {
-    provider: context.provider,
-    model: context.model,
-    status: 404,
-  });
+  return new LlmError(
+    "provider_error",
+    `Ollama at ${context.baseUrl} ${have} and does not serve ${path}, which needs Ollama ${needed} or newer. Upgrade Ollama there.`,
+    {
+      provider: context.provider,
+      model: context.model,
+      status: 404,
+    },
+  );
 }

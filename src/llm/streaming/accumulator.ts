@@ -1,6 +1,6 @@
-import { LlmError, toLlmError, type ErrorContext } from "../errors.js";
+import { type ErrorContext, LlmError, toLlmError } from "../errors.js";
 import type { ChatDelta, ChatRequest, ChatResult } from "../types.js";
-import { StreamWatch, type StreamLimits } from "./streamWatch.js";
+import { type StreamLimits, StreamWatch } from "./streamWatch.js";
 import { InlineThinking, splitThinking } from "./thinking.js";
 
 export type StreamEnd = { model?: string; promptTokens?: number; completionTokens?: number; finishReason?: string };

@@ -1,5 +1,5 @@
 import { cutRedacted } from "../../secrets.js";
-import { LlmError, type ErrorContext } from "../errors.js";
+import { type ErrorContext, LlmError } from "../errors.js";
 import type { ChatMessage, ChatRequest, ChatResult, ThinkSetting } from "../types.js";
 import { StreamAccumulator } from "./accumulator.js";
 import type { StreamLimits } from "./streamWatch.js";
@@ -63,7 +63,10 @@ export async function streamChatCompletion(
       events++;
       if (chunk.error) {
         const message = typeof chunk.error === "string" ? chunk.error : (chunk.error.message ?? "no details");
-        throw new LlmError("provider_error", `${context.provider} failed mid-answer: ${cutRedacted(message, 300)}`, { provider: context.provider, model: request.model });
+        throw new LlmError("provider_error", `${context.provider} failed mid-answer: ${cutRedacted(message, 300)}`, {
+          provider: context.provider,
+          model: request.model,
+        });
       }
       model = chunk.model || model;
       const choice = chunk.choices?.[0];

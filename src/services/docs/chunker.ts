@@ -48,7 +48,14 @@ function withoutClosingHashes(text: string): string {
 
 /** The heading a line opens, in the document's own syntax (markdown's underlined forms are handled by the caller). */
 function headingOf(line: string, format: Format): Heading | undefined {
-  const pattern = format === "asciidoc" ? /^(={1,6})\s+(\S.*)$/ : format === "org" ? /^(\*{1,6})\s+(\S.*)$/ : format === "markdown" || format === "html" ? /^(#{1,6})\s+(\S.*)$/ : undefined;
+  const pattern =
+    format === "asciidoc"
+      ? /^(={1,6})\s+(\S.*)$/
+      : format === "org"
+        ? /^(\*{1,6})\s+(\S.*)$/
+        : format === "markdown" || format === "html"
+          ? /^(#{1,6})\s+(\S.*)$/
+          : undefined;
   const match = pattern?.exec(line);
   if (!match) return undefined;
   const text = format === "asciidoc" || format === "org" ? match[2]!.trim() : withoutClosingHashes(match[2]!);
@@ -109,7 +116,12 @@ export function splitParts(source: string, format: Format, titled = false): Pars
     const end = lines.indexOf("---", 1);
     if (end > 0) {
       const line = lines.slice(1, end).find((candidate) => candidate.startsWith("title:"));
-      if (!titled) title = line?.slice(6).trim().replace(/^["']|["']$/g, "") || undefined;
+      if (!titled)
+        title =
+          line
+            ?.slice(6)
+            .trim()
+            .replace(/^["']|["']$/g, "") || undefined;
       start = end + 1;
     }
   }
@@ -192,7 +204,12 @@ export function chunkText(text: string, limits: ChunkLimits = DEFAULT_LIMITS): s
  * A whole document, ready to embed: its title (its own, or `title` when `titled` or it has none)
  * and its chunks.
  */
-export function chunkDocument(source: string, format: Format, title: string, options: { titled?: boolean; limits?: ChunkLimits } = {}): { title: string; chunks: Chunk[] } {
+export function chunkDocument(
+  source: string,
+  format: Format,
+  title: string,
+  options: { titled?: boolean; limits?: ChunkLimits } = {},
+): { title: string; chunks: Chunk[] } {
   const parsed = splitParts(source, format, options.titled);
   const chunks = parsed.parts.flatMap((part) => chunkText(part.body, options.limits ?? DEFAULT_LIMITS).map((body) => ({ heading: part.heading, body })));
   return { title: (parsed.title || title).slice(0, 200), chunks };

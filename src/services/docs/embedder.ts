@@ -28,7 +28,10 @@ const plain = (d: DocumentText) => `${d.title}${d.heading ? `\n${d.heading}` : "
  * and search quality drops without it. Other models get the text as it is.
  */
 const PROMPTS: Record<string, Prompts> = {
-  embeddinggemma: { query: (q) => `task: search result | query: ${q}`, document: (d) => `title: ${d.title}${d.heading ? ` › ${d.heading}` : ""} | text: ${d.body}` },
+  embeddinggemma: {
+    query: (q) => `task: search result | query: ${q}`,
+    document: (d) => `title: ${d.title}${d.heading ? ` › ${d.heading}` : ""} | text: ${d.body}`,
+  },
   "nomic-embed-text": { query: (q) => `search_query: ${q}`, document: (d) => `search_document: ${plain(d)}` },
   "mxbai-embed-large": { query: (q) => `Represent this sentence for searching relevant passages: ${q}`, document: plain },
   "qwen3-embedding": { query: (q) => `Instruct: Given a question, retrieve passages that answer it\nQuery: ${q}`, document: plain },
@@ -63,7 +66,12 @@ export class Embedder {
   }
 
   /** Every chunk of a document, in batches; `onBatch` hears how many are done. Nothing is returned unless all succeeded. */
-  async embedDocuments(texts: DocumentText[], signal: AbortSignal | undefined, owner: string, onBatch?: (done: number) => void): Promise<{ vectors: number[][]; tokens: number }> {
+  async embedDocuments(
+    texts: DocumentText[],
+    signal: AbortSignal | undefined,
+    owner: string,
+    onBatch?: (done: number) => void,
+  ): Promise<{ vectors: number[][]; tokens: number }> {
     const size = this.options.batchSize ?? 32;
     const vectors: number[][] = [];
     let tokens = 0;
@@ -108,10 +116,18 @@ export class Embedder {
   private explain(error: unknown): unknown {
     if (!(error instanceof LlmError)) return error;
     if (error.kind === "model_not_found") {
-      return new LlmError("model_not_found", `The embedding model '${this.model}' (EMBED_MODEL) is not pulled into Ollama. Pull it with \`ollama pull ${this.model}\`, or set EMBED_MODEL to an embedding model you have.`, error.details);
+      return new LlmError(
+        "model_not_found",
+        `The embedding model '${this.model}' (EMBED_MODEL) is not pulled into Ollama. Pull it with \`ollama pull ${this.model}\`, or set EMBED_MODEL to an embedding model you have.`,
+        error.details,
+      );
     }
     if (error.kind === "bad_request" && /embed/i.test(error.message)) {
-      return new LlmError("bad_request", `'${this.model}' (EMBED_MODEL) is not an embedding model: ${error.message} Set EMBED_MODEL to one, e.g. embeddinggemma or nomic-embed-text.`, error.details);
+      return new LlmError(
+        "bad_request",
+        `'${this.model}' (EMBED_MODEL) is not an embedding model: ${error.message} Set EMBED_MODEL to one, e.g. embeddinggemma or nomic-embed-text.`,
+        error.details,
+      );
     }
     return error;
   }

@@ -39,7 +39,8 @@ export async function findFiles(paths: string[], options: { section?: string; ma
   const seen = new Set<string>();
   const add = (file: FoundFile) => {
     if (seen.has(file.path)) return;
-    if (found.files.length >= options.maxFiles) throw new Error(`More than ${options.maxFiles} files under ${paths.join(", ")}: name fewer or smaller folders.`);
+    if (found.files.length >= options.maxFiles)
+      throw new Error(`More than ${options.maxFiles} files under ${paths.join(", ")}: name fewer or smaller folders.`);
     seen.add(file.path);
     found.files.push(file);
   };

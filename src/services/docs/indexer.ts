@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { basename, dirname, relative, sep } from "node:path";
-import { ensureVectorExtension, ensureVectorIndex, dropVectorIndex, type Space } from "../../state/documentIndex.js";
-import { SHARED, type DocumentStore, type StoredDocument } from "../../state/documents.js";
-import { CHUNKER_VERSION, chunkDocument, formatOf, type Format } from "./chunker.js";
+import { dropVectorIndex, ensureVectorExtension, ensureVectorIndex, type Space } from "../../state/documentIndex.js";
+import { type DocumentStore, SHARED, type StoredDocument } from "../../state/documents.js";
+import { CHUNKER_VERSION, chunkDocument, type Format, formatOf } from "./chunker.js";
 import type { Embedder } from "./embedder.js";
-import { findFiles, readText, type FoundFile } from "./files.js";
+import { type FoundFile, findFiles, readText } from "./files.js";
 
 export type IndexOptions = { paths: string[]; section?: string; prune: boolean; maxDocumentBytes: number; maxFiles: number; signal: AbortSignal };
 
@@ -64,7 +64,19 @@ export class Indexer {
     private readonly embedder: Embedder,
     private readonly onEvent: (event: IndexEvent) => void,
   ) {
-    this.summary = { model: embedder.model, dimensions: 0, files: 0, indexed: 0, unchanged: 0, reembedded: 0, skipped: 0, removed: 0, chunks: 0, tokens: 0, ms: 0 };
+    this.summary = {
+      model: embedder.model,
+      dimensions: 0,
+      files: 0,
+      indexed: 0,
+      unchanged: 0,
+      reembedded: 0,
+      skipped: 0,
+      removed: 0,
+      chunks: 0,
+      tokens: 0,
+      ms: 0,
+    };
   }
 
   /** Runs to the end, or to the first failure, which is thrown with what was done so far in `summary`. */
@@ -82,7 +94,10 @@ export class Indexer {
     for (const s of older) {
       const documents = await this.docs.documentsIn(s);
       reembed += documents;
-      this.onEvent({ type: "note", message: `EMBED_MODEL is ${space.model} (${dimensions} dimensions), but ${documents} document(s) were embedded with ${s.model} (${s.dimensions} dimensions): embedding them again. Searches meanwhile see only the documents already done, never a mix.` });
+      this.onEvent({
+        type: "note",
+        message: `EMBED_MODEL is ${space.model} (${dimensions} dimensions), but ${documents} document(s) were embedded with ${s.model} (${s.dimensions} dimensions): embedding them again. Searches meanwhile see only the documents already done, never a mix.`,
+      });
     }
     this.onEvent({ type: "plan", files: found.files.length, reembed });
     this.total = found.files.length + reembed;
@@ -107,9 +122,11 @@ export class Indexer {
     } finally {
       this.summary.ms = Math.round(performance.now() - this.started);
       // Whatever happened, the space's index is there afterwards (a no-op when it already was); its failure never hides the first one.
-      await this.docs.store.use((db) => ensureVectorIndex(db, space)).catch((error: unknown) => {
-        if (!failed) throw error;
-      });
+      await this.docs.store
+        .use((db) => ensureVectorIndex(db, space))
+        .catch((error: unknown) => {
+          if (!failed) throw error;
+        });
     }
     return { ...this.summary };
   }
@@ -138,7 +155,11 @@ export class Indexer {
       this.onEvent({ type: "file", shown: file.shown, status: "unchanged", chunks: 0 });
       return;
     }
-    const chunks = await this.write({ source: file.path, section: file.section, content: read.text, hash, fallbackTitle: basename(file.path) }, space, options.signal);
+    const chunks = await this.write(
+      { source: file.path, section: file.section, content: read.text, hash, fallbackTitle: basename(file.path) },
+      space,
+      options.signal,
+    );
     this.summary.indexed++;
     this.onEvent({ type: "file", shown: file.shown, status: "indexed", chunks });
   }
@@ -157,7 +178,13 @@ export class Indexer {
   }
 
   private rewrite(document: StoredDocument, space: Space, signal: AbortSignal): Promise<number> {
-    const source = { source: document.source, section: document.section, content: document.content, hash: contentHash(document.content, document.section), fallbackTitle: document.title };
+    const source = {
+      source: document.source,
+      section: document.section,
+      content: document.content,
+      hash: contentHash(document.content, document.section),
+      fallbackTitle: document.title,
+    };
     return this.write(source, space, signal, document.owner, document.title);
   }
 
@@ -179,7 +206,11 @@ export class Indexer {
     );
     signal.throwIfAborted();
     const chunks = split.chunks.map((chunk, i) => ({ ...chunk, embedding: vectors[i]! }));
-    await this.docs.replace({ owner, source: doc.source, section: doc.section, title: documentTitle, content: doc.content, contentHash: doc.hash }, chunks, space);
+    await this.docs.replace(
+      { owner, source: doc.source, section: doc.section, title: documentTitle, content: doc.content, contentHash: doc.hash },
+      chunks,
+      space,
+    );
     this.summary.chunks += chunks.length;
     this.summary.tokens += tokens;
     return chunks.length;

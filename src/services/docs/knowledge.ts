@@ -2,8 +2,8 @@ import { LlmError } from "../../llm/errors.js";
 import { sameOllamaModel } from "../../llm/providers/ollama.js";
 import type { Queryable } from "../../state/db.js";
 import { ensureVectorExtension, ensureVectorIndex } from "../../state/documentIndex.js";
-import { DocumentStore, type DocumentInfo, type SectionSummary, type StoredDocument } from "../../state/documents.js";
-import { searchChunks, type SearchHit, type SearchMode } from "../../state/documentSearch.js";
+import { type SearchHit, type SearchMode, searchChunks } from "../../state/documentSearch.js";
+import { type DocumentInfo, DocumentStore, type SectionSummary, type StoredDocument } from "../../state/documents.js";
 import { chunkDocument } from "./chunker.js";
 import type { Embedder } from "./embedder.js";
 import { ADDED_PREFIX, contentHash } from "./indexer.js";
@@ -57,7 +57,9 @@ export class KnowledgeBase {
     const space = vector ? spaces.find((s) => s.dimensions === vector.length) : (spaces[0] ?? all[0]);
     if (!space) throw await this.noSpace();
     for (const other of all.filter((s) => s.id !== space.id)) {
-      notes.push(`${await this.docs.documentsIn(other)} document(s) embedded with ${other.model} (${other.dimensions} dimensions) are not searched until \`pnpm index\` embeds them with ${this.embedder.model}.`);
+      notes.push(
+        `${await this.docs.documentsIn(other)} document(s) embedded with ${other.model} (${other.dimensions} dimensions) are not searched until \`pnpm index\` embeds them with ${this.embedder.model}.`,
+      );
     }
     const mode: SearchMode = vector ? "hybrid" : "keyword";
     const hits = await searchChunks(this.docs.store, { space, vector, text: request.query, owner: request.owner, section, topN: request.topN, mode });
@@ -87,7 +89,9 @@ export class KnowledgeBase {
     if (found) return found.section;
     const known = sections.slice(0, 30).map((s) => s.section);
     throw new DocsError(
-      known.length === 0 ? `There is no section '${name}': no documents are indexed yet.` : `There is no section '${name}'. Sections: ${known.join(", ")}${sections.length > known.length ? ", …" : ""} (list_sections shows them all).`,
+      known.length === 0
+        ? `There is no section '${name}': no documents are indexed yet.`
+        : `There is no section '${name}'. Sections: ${known.join(", ")}${sections.length > known.length ? ", …" : ""} (list_sections shows them all).`,
     );
   }
 
@@ -97,14 +101,28 @@ export class KnowledgeBase {
    * embedding, and again under a per-caller lock as it is written). The same title in the same
    * section replaces the earlier text.
    */
-  async add(request: { title: string; section: string; text: string; owner: string; signal: AbortSignal }): Promise<{ id: string; chunks: number; tokens: number }> {
+  async add(request: {
+    title: string;
+    section: string;
+    text: string;
+    owner: string;
+    signal: AbortSignal;
+  }): Promise<{ id: string; chunks: number; tokens: number }> {
     const bytes = Buffer.byteLength(request.text);
-    if (bytes > this.limits.maxDocumentBytes) throw new DocsError(`The text has ${bytes} bytes; a document may have at most ${this.limits.maxDocumentBytes} (DOCS_MAX_DOCUMENT_BYTES). Split it into several documents.`);
+    if (bytes > this.limits.maxDocumentBytes)
+      throw new DocsError(
+        `The text has ${bytes} bytes; a document may have at most ${this.limits.maxDocumentBytes} (DOCS_MAX_DOCUMENT_BYTES). Split it into several documents.`,
+      );
     await this.vectorSupport();
     const source = `${ADDED_PREFIX}${request.section}/${request.title}`;
     const quota = (tx: Queryable) => this.checkQuota(tx, request.owner, source, bytes);
     // Checked before the embedding too, so a refused text costs no model time.
-    const early = await this.docs.store.use((db) => quota(db).then(() => undefined, (error: unknown) => error));
+    const early = await this.docs.store.use((db) =>
+      quota(db).then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    );
     if (early) throw early;
     const split = chunkDocument(request.text, "markdown", request.title, { titled: true });
     const { vectors, tokens } = await this.embedder.embedDocuments(
@@ -115,7 +133,14 @@ export class KnowledgeBase {
     const space = await this.docs.space(this.embedder.model, await this.embedder.dimensions(request.signal, request.owner));
     await this.docs.store.use((db) => ensureVectorIndex(db, space));
     const chunks = split.chunks.map((chunk, i) => ({ ...chunk, embedding: vectors[i]! }));
-    const document = { owner: request.owner, source, section: request.section, title: request.title, content: request.text, contentHash: contentHash(request.text, request.section) };
+    const document = {
+      owner: request.owner,
+      source,
+      section: request.section,
+      title: request.title,
+      content: request.text,
+      contentHash: contentHash(request.text, request.section),
+    };
     const id = await this.docs.replace(document, chunks, space, async (tx) => {
       await tx.query("select pg_advisory_xact_lock($1, hashtext($2))", [QUOTA_LOCK, request.owner]);
       await quota(tx);
@@ -126,25 +151,34 @@ export class KnowledgeBase {
   private async checkQuota(tx: Queryable, owner: string, source: string, bytes: number): Promise<void> {
     const usage = await DocumentStore.usage(tx, owner, source);
     if (usage.bytes + bytes > this.limits.maxBytesPerOwner) {
-      throw new DocsError(`Your documents would hold ${usage.bytes + bytes} bytes; each token may add at most ${this.limits.maxBytesPerOwner} (DOCS_MAX_BYTES_PER_TOKEN). Nothing was added.`);
+      throw new DocsError(
+        `Your documents would hold ${usage.bytes + bytes} bytes; each token may add at most ${this.limits.maxBytesPerOwner} (DOCS_MAX_BYTES_PER_TOKEN). Nothing was added.`,
+      );
     }
     if (usage.documents + 1 > this.limits.maxDocumentsPerOwner) {
-      throw new DocsError(`You have added ${usage.documents} documents, the most one token may add (${this.limits.maxDocumentsPerOwner}). Add to an existing title (the same title and section replace it). Nothing was added.`);
+      throw new DocsError(
+        `You have added ${usage.documents} documents, the most one token may add (${this.limits.maxDocumentsPerOwner}). Add to an existing title (the same title and section replace it). Nothing was added.`,
+      );
     }
   }
 
   /** pgvector, checked once per process (a failure is not remembered: a fixed database works without a restart). */
   private vectorSupport(): Promise<void> {
-    this.vectorsReady ??= this.docs.store.use((db) => ensureVectorExtension(db, this.docs.store.where)).catch((error: unknown) => {
-      this.vectorsReady = undefined;
-      throw error;
-    });
+    this.vectorsReady ??= this.docs.store
+      .use((db) => ensureVectorExtension(db, this.docs.store.where))
+      .catch((error: unknown) => {
+        this.vectorsReady = undefined;
+        throw error;
+      });
     return this.vectorsReady;
   }
 
   private async noSpace(): Promise<DocsError> {
     const spaces = await this.docs.spaces();
-    if (spaces.length === 0) return new DocsError("No documents are indexed yet. Index a folder with `pnpm index <folder>` (in the image: `node dist/cli/index.js <folder>`), or add one with add_document.");
+    if (spaces.length === 0)
+      return new DocsError(
+        "No documents are indexed yet. Index a folder with `pnpm index <folder>` (in the image: `node dist/cli/index.js <folder>`), or add one with add_document.",
+      );
     const list = spaces.map((s) => `${s.model} (${s.dimensions} dimensions)`).join(", ");
     return new DocsError(
       `The documents were embedded with ${list}, but this server embeds questions with EMBED_MODEL=${this.embedder.model}. Set EMBED_MODEL (and EMBED_DIMENSIONS) on the server to match, or run \`pnpm index\` with EMBED_MODEL=${this.embedder.model} to embed them again.`,

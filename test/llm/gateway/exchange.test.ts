@@ -10,12 +10,16 @@ const limiter = (name: "ollama" | "openai") => new ConcurrencyLimiter(name, { co
 
 function gateway(fallbackModels: string[] = ["openai/gpt-4o-mini"]) {
   const router = new ModelRouter({ ollama: provider("ollama"), openai: provider("openai") });
-  const gw = new LlmGateway(router, { ollama: limiter("ollama"), openai: limiter("openai") }, {
-    policy: { maxRetries: 2, baseDelayMs: 0, maxDelayMs: 0 },
-    fallbackModels,
-    localOnly: false,
-    caps: { maxOutputTokens: 100, maxNumCtx: 100, maxKeepAliveMs: 100 },
-  });
+  const gw = new LlmGateway(
+    router,
+    { ollama: limiter("ollama"), openai: limiter("openai") },
+    {
+      policy: { maxRetries: 2, baseDelayMs: 0, maxDelayMs: 0 },
+      fallbackModels,
+      localOnly: false,
+      caps: { maxOutputTokens: 100, maxNumCtx: 100, maxKeepAliveMs: 100 },
+    },
+  );
   return { gw, primary: gw.resolve("qwen3:4b") };
 }
 
@@ -56,7 +60,10 @@ describe("LlmGateway.exchange: one loop for any kind of call", () => {
     let release!: () => void;
     const first = gw.exchange(primary, { owner: "a" }, () => new Promise<string>((resolve) => (release = () => resolve("first"))));
     const order: string[] = [];
-    const second = gw.exchange(primary, { owner: "b" }, async () => (order.push("second ran"), "second"));
+    const second = gw.exchange(primary, { owner: "b" }, async () => {
+      order.push("second ran");
+      return "second";
+    });
     await Promise.resolve();
     expect(order).toEqual([]);
     release();

@@ -11,7 +11,16 @@ import type { ChatRequest, ChatResult, LlmProvider } from "../../../src/llm/type
  * against the stand-in with real time, as lower bounds only.)
  */
 
-const answer: ChatResult = { text: "ok", thinking: "", model: "qwen3:4b", promptTokens: 1, completionTokens: 1, finishReason: "stop", timeToFirstTokenMs: 1, durationMs: 1 };
+const answer: ChatResult = {
+  text: "ok",
+  thinking: "",
+  model: "qwen3:4b",
+  promptTokens: 1,
+  completionTokens: 1,
+  finishReason: "stop",
+  timeToFirstTokenMs: 1,
+  durationMs: 1,
+};
 
 /** A provider that fails with each of `failures` in turn, then answers; it records when each try started. */
 function flakyProvider(failures: LlmError[]) {
@@ -33,17 +42,22 @@ function flakyProvider(failures: LlmError[]) {
 function gateway(provider: LlmProvider, maxRetries: number, baseDelayMs = 100) {
   const limiter = (name: "ollama" | "openai") => new ConcurrencyLimiter(name, { concurrency: 4, queueMax: 4, queueMaxPerOwner: 4, queueTimeoutMs: 60_000 });
   const router = new ModelRouter({ ollama: provider, openai: { name: "openai", isLocal: false } as LlmProvider });
-  return new LlmGateway(router, { ollama: limiter("ollama"), openai: limiter("openai") }, {
-    policy: { maxRetries, baseDelayMs, maxDelayMs: 30_000 },
-    fallbackModels: [],
-    localOnly: false,
-    caps: { maxOutputTokens: 100_000, maxNumCtx: 1_000_000, maxKeepAliveMs: 3_600_000 },
-  });
+  return new LlmGateway(
+    router,
+    { ollama: limiter("ollama"), openai: limiter("openai") },
+    {
+      policy: { maxRetries, baseDelayMs, maxDelayMs: 30_000 },
+      fallbackModels: [],
+      localOnly: false,
+      caps: { maxOutputTokens: 100_000, maxNumCtx: 1_000_000, maxKeepAliveMs: 3_600_000 },
+    },
+  );
 }
 
 const gatewayChat = (g: LlmGateway, call: Parameters<LlmGateway["chat"]>[1]) => g.chat(g.resolve("qwen3:4b"), call);
 
-const rateLimited = (retryAfterMs: number) => new LlmError("rate_limited", "ollama is rate limiting requests (429: slow down)", { provider: "ollama", status: 429, retryAfterMs });
+const rateLimited = (retryAfterMs: number) =>
+  new LlmError("rate_limited", "ollama is rate limiting requests (429: slow down)", { provider: "ollama", status: 429, retryAfterMs });
 const busy = () => new LlmError("provider_error", "ollama failed (503: busy)", { provider: "ollama", status: 503 });
 
 describe("LlmGateway retry loop, on a fake clock", () => {

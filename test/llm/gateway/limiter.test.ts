@@ -13,7 +13,15 @@ describe("ConcurrencyLimiter", () => {
     const limiter = new ConcurrencyLimiter("ollama", { concurrency: 2, queueMax: 10, queueMaxPerOwner: 10, queueTimeoutMs: 60_000 });
     const order: string[] = [];
     const calls = [pending(), pending(), pending(), pending(), pending()];
-    const run = (owner: string, index: number) => limiter.run(() => (order.push(`${owner}${index}`), calls[index]!.work()), undefined, owner);
+    const run = (owner: string, index: number) =>
+      limiter.run(
+        () => {
+          order.push(`${owner}${index}`);
+          return calls[index]!.work();
+        },
+        undefined,
+        owner,
+      );
     const running = [run("a", 0), run("a", 1), run("a", 2), run("a", 3), run("b", 4)];
     await Promise.resolve();
     expect(order).toEqual(["a0", "a1"]);

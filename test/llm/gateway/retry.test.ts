@@ -13,7 +13,14 @@ describe("decideRetry", () => {
   });
 
   it("does not retry other 4xx, timeouts, cancellations or missing models", () => {
-    for (const failure of [error("bad_request", 400), error("auth", 401), error("timeout"), error("cancelled"), error("model_not_found", 404), error("provider_error", 418)]) {
+    for (const failure of [
+      error("bad_request", 400),
+      error("auth", 401),
+      error("timeout"),
+      error("cancelled"),
+      error("model_not_found", 404),
+      error("provider_error", 418),
+    ]) {
       expect(decideRetry(failure, 0, policy).retry, failure.kind).toBe(false);
     }
   });
@@ -23,11 +30,23 @@ describe("decideRetry", () => {
   });
 
   it("backs off exponentially with jitter inside [ceiling/2, ceiling]", () => {
-    const delays = [0, 1, 2].map((attempt) => [decideRetry(error("unreachable"), attempt, policy, () => 0), decideRetry(error("unreachable"), attempt, policy, () => 1)]);
+    const delays = [0, 1, 2].map((attempt) => [
+      decideRetry(error("unreachable"), attempt, policy, () => 0),
+      decideRetry(error("unreachable"), attempt, policy, () => 1),
+    ]);
     expect(delays).toEqual([
-      [{ retry: true, delayMs: 50 }, { retry: true, delayMs: 100 }],
-      [{ retry: true, delayMs: 100 }, { retry: true, delayMs: 200 }],
-      [{ retry: true, delayMs: 200 }, { retry: true, delayMs: 400 }],
+      [
+        { retry: true, delayMs: 50 },
+        { retry: true, delayMs: 100 },
+      ],
+      [
+        { retry: true, delayMs: 100 },
+        { retry: true, delayMs: 200 },
+      ],
+      [
+        { retry: true, delayMs: 200 },
+        { retry: true, delayMs: 400 },
+      ],
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LlmError } from "../../../src/llm/errors.js";
-import { sameOllamaModel } from "../../../src/llm/providers/ollama.js";
 import { ModelRouter } from "../../../src/llm/gateway/router.js";
+import { sameOllamaModel } from "../../../src/llm/providers/ollama.js";
 import type { LlmProvider } from "../../../src/llm/types.js";
 
 const fake = (name: "ollama" | "openai") => ({ name }) as LlmProvider;

@@ -53,7 +53,14 @@ describe("Ollama's native chat over our own client", () => {
     };
     const deltas: ChatDelta[] = [];
     const result = await ask((delta) => deltas.push(delta), { temperature: 0.2, maxTokens: 9, numCtx: 4096, think: "low", keepAlive: "5m" });
-    expect(sent).toEqual({ model: "qwen3:4b", stream: true, messages: [{ role: "user", content: "hi" }], think: "low", keep_alive: "5m", options: { temperature: 0.2, num_predict: 9, num_ctx: 4096 } });
+    expect(sent).toEqual({
+      model: "qwen3:4b",
+      stream: true,
+      messages: [{ role: "user", content: "hi" }],
+      think: "low",
+      keep_alive: "5m",
+      options: { temperature: 0.2, num_predict: 9, num_ctx: 4096 },
+    });
     expect(result).toMatchObject({ text: "Hello", thinking: "thinking…", promptTokens: 5, completionTokens: 3, finishReason: "stop" });
     expect(deltas).toHaveLength(3);
   });
@@ -63,7 +70,11 @@ describe("Ollama's native chat over our own client", () => {
       res.writeHead(503, { "content-type": "application/json", "retry-after": "2" });
       res.end(JSON.stringify({ error: "server busy" }));
     };
-    await expect(ask()).rejects.toMatchObject({ kind: "provider_error", message: "ollama failed (503: server busy).", details: { status: 503, retryAfterMs: 2000 } });
+    await expect(ask()).rejects.toMatchObject({
+      kind: "provider_error",
+      message: "ollama failed (503: server busy).",
+      details: { status: 503, retryAfterMs: 2000 },
+    });
   });
 
   it("reports an error line sent mid-stream (status already 200)", async () => {
@@ -72,7 +83,10 @@ describe("Ollama's native chat over our own client", () => {
       res.write(line({ message: { content: "par" }, done: false }));
       res.end(line({ error: "an error was encountered while running the model: unexpected EOF" }));
     };
-    await expect(ask()).rejects.toMatchObject({ kind: "provider_error", message: expect.stringContaining("Ollama failed mid-answer: an error was encountered") });
+    await expect(ask()).rejects.toMatchObject({
+      kind: "provider_error",
+      message: expect.stringContaining("Ollama failed mid-answer: an error was encountered"),
+    });
   });
 
   it("says so when a 200 answer is not NDJSON (a proxy's page, say)", async () => {

@@ -33,7 +33,11 @@ const signal = () => AbortSignal.timeout(10_000);
 
 describe("embeddings from Ollama", () => {
   it("sends a batch with truncate (and dimensions when asked) and returns one vector per input, in order, with the token count", async () => {
-    const result = await embed({ baseUrl: standIn.baseUrl, http }, { model: "nomic-embed-text", input: ["first text", "second text here"], dimensions: 256 }, signal());
+    const result = await embed(
+      { baseUrl: standIn.baseUrl, http },
+      { model: "nomic-embed-text", input: ["first text", "second text here"], dimensions: 256 },
+      signal(),
+    );
     expect(standIn.requests.at(-1)!.body).toEqual({ model: "nomic-embed-text", input: ["first text", "second text here"], truncate: true, dimensions: 256 });
     expect(result.embeddings).toEqual([standInEmbedding("first text", 256), standInEmbedding("second text here", 256)]);
     expect(result.promptTokens).toBe(5);
@@ -54,7 +58,16 @@ describe("embeddings from Ollama", () => {
     ["no vectors at all", { error_free: true }, "expected 2 vector(s), got none"],
     ["vectors of two lengths", { embeddings: [[0.1, 0.2], [0.3]] }, "the vectors are not all of one length (2)"],
     ["empty vectors", { embeddings: [[], []] }, "the vectors are not all of one length (0)"],
-    ["something other than numbers", { embeddings: [[0.1, "0.2"], [0.3, null]] }, "a vector holds something other than a finite number"],
+    [
+      "something other than numbers",
+      {
+        embeddings: [
+          [0.1, "0.2"],
+          [0.3, null],
+        ],
+      },
+      "a vector holds something other than a finite number",
+    ],
   ])("refuses an answer with %s, before anything could store it", async (_name, body, said) => {
     answer = (res) => res.end(JSON.stringify(body));
     const error = await embed({ baseUrl: hostileUrl, http }, { model: "m", input: ["a", "b"] }, signal()).catch((e: unknown) => e);

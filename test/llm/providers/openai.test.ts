@@ -9,7 +9,11 @@ describe("fromSdkError", () => {
     const limited = fromSdkError(sdk, new sdk.RateLimitError(429, { message: "quota exhausted" }, undefined, new Headers({ "retry-after": "3" })), context);
     expect([limited.kind, limited.details.retryAfterMs]).toEqual(["rate_limited", 3000]);
     expect(limited.message).toContain("429: quota exhausted");
-    const missing = fromSdkError(sdk, new sdk.NotFoundError(404, { message: "The model 'gpt-5x' does not exist or was not found" }, undefined, new Headers()), context);
+    const missing = fromSdkError(
+      sdk,
+      new sdk.NotFoundError(404, { message: "The model 'gpt-5x' does not exist or was not found" }, undefined, new Headers()),
+      context,
+    );
     expect(missing.kind).toBe("model_not_found");
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatCompletionBody, streamChatCompletion, type ChatCompletionChunk } from "../../../src/llm/streaming/chatCompletions.js";
+import { type ChatCompletionChunk, chatCompletionBody, streamChatCompletion } from "../../../src/llm/streaming/chatCompletions.js";
 
 const limits = { firstTokenMs: 2000, idleMs: 2000, totalMs: 5000 };
 const context = { provider: "openai" as const, baseUrl: "https://api.example.com/v1", limits };
@@ -33,7 +33,11 @@ describe("streamed chat completions (the openai SDK's chunks)", () => {
   });
 
   it("reports an error event and an empty stream as provider errors", async () => {
-    await expect(streamChatCompletion(async () => chunks({ error: { message: "quota" } }), { model: "m", messages: [] }, context)).rejects.toMatchObject({ message: "openai failed mid-answer: quota" });
-    await expect(streamChatCompletion(async () => chunks(), { model: "m", messages: [] }, context)).rejects.toMatchObject({ message: expect.stringContaining("not with a stream of chat completion events") });
+    await expect(streamChatCompletion(async () => chunks({ error: { message: "quota" } }), { model: "m", messages: [] }, context)).rejects.toMatchObject({
+      message: "openai failed mid-answer: quota",
+    });
+    await expect(streamChatCompletion(async () => chunks(), { model: "m", messages: [] }, context)).rejects.toMatchObject({
+      message: expect.stringContaining("not with a stream of chat completion events"),
+    });
   });
 });

@@ -25,7 +25,8 @@ describe("StreamWatch", () => {
     expect(watch.signal.aborted).toBe(true);
     expect(watch.failure("ollama", "qwen3:4b")).toMatchObject({
       kind: "timeout",
-      message: "ollama model 'qwen3:4b' sent no first token within 1500 ms (model load included) (LLM_FIRST_TOKEN_TIMEOUT_MS). Raise LLM_FIRST_TOKEN_TIMEOUT_MS for slow models.",
+      message:
+        "ollama model 'qwen3:4b' sent no first token within 1500 ms (model load included) (LLM_FIRST_TOKEN_TIMEOUT_MS). Raise LLM_FIRST_TOKEN_TIMEOUT_MS for slow models.",
     });
   });
 

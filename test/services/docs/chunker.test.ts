@@ -22,10 +22,16 @@ describe("splitting a document at its headings", () => {
   });
 
   it("reads underlined headings, closing hashes, front matter titles, AsciiDoc, Org and HTML", () => {
-    expect(splitParts("Title\n=====\n\nA.\n\nPart\n----\n\nB.", "markdown")).toEqual({ title: "Title", parts: [{ heading: "", body: "A." }, { heading: "Part", body: "B." }] });
+    expect(splitParts("Title\n=====\n\nA.\n\nPart\n----\n\nB.", "markdown")).toEqual({
+      title: "Title",
+      parts: [
+        { heading: "", body: "A." },
+        { heading: "Part", body: "B." },
+      ],
+    });
     expect(splitParts("## Closing ##\n\nx", "markdown").parts[0]!.heading).toBe("Closing");
     expect(splitParts("## C# tips\n\nx", "markdown").parts[0]!.heading).toBe("C# tips");
-    expect(splitParts("---\ntitle: \"From front matter\"\ntags: [a]\n---\n# Heading\n\nx", "markdown").title).toBe("From front matter");
+    expect(splitParts('---\ntitle: "From front matter"\ntags: [a]\n---\n# Heading\n\nx', "markdown").title).toBe("From front matter");
     expect(splitParts("= Guide\n\n== Setup\n\nDo it.", "asciidoc")).toEqual({ title: "Guide", parts: [{ heading: "Setup", body: "Do it." }] });
     expect(splitParts("#+TITLE: Notes\n* Ideas\nOne.\n** Small\nTwo.", "org")).toEqual({
       title: "Notes",
@@ -45,16 +51,16 @@ describe("splitting a document at its headings", () => {
   });
 
   it("knows formats by extension; anything else is plain text, split only into chunks", () => {
-    expect([formatOf("a.md"), formatOf("b.MDX"), formatOf("c.adoc"), formatOf("d.org"), formatOf("e.rst"), formatOf("f.html"), formatOf("g.txt"), formatOf("Makefile")]).toEqual([
-      "markdown",
-      "markdown",
-      "asciidoc",
-      "org",
-      "rst",
-      "html",
-      "plain",
-      "plain",
-    ]);
+    expect([
+      formatOf("a.md"),
+      formatOf("b.MDX"),
+      formatOf("c.adoc"),
+      formatOf("d.org"),
+      formatOf("e.rst"),
+      formatOf("f.html"),
+      formatOf("g.txt"),
+      formatOf("Makefile"),
+    ]).toEqual(["markdown", "markdown", "asciidoc", "org", "rst", "html", "plain", "plain"]);
     expect(splitParts("# not a heading in a .txt\nline", "plain").parts).toEqual([{ heading: "", body: "# not a heading in a .txt\nline" }]);
   });
 });
@@ -88,7 +94,10 @@ describe("chunks of a bounded size", () => {
     expect(new Set(doc.chunks.map((c) => c.heading))).toEqual(new Set(["Long"]));
     expect(chunkDocument("", "markdown", "empty.md").chunks).toEqual([]);
     // A title given (add_document) keeps a leading level-1 heading as a heading.
-    expect(chunkDocument("# Sauce\n\nSimmer.", "markdown", "Recipe", { titled: true })).toEqual({ title: "Recipe", chunks: [{ heading: "Sauce", body: "Simmer." }] });
+    expect(chunkDocument("# Sauce\n\nSimmer.", "markdown", "Recipe", { titled: true })).toEqual({
+      title: "Recipe",
+      chunks: [{ heading: "Sauce", body: "Simmer." }],
+    });
   });
 
   it("stays linear on hostile input: long runs of spaces after a heading marker, unclosed tags and scripts", () => {
@@ -96,6 +105,6 @@ describe("chunks of a bounded size", () => {
     expect(splitParts(spaces, "markdown").title).toBe(`a${" ".repeat(200_000)}x`);
     expect(htmlToText("<script>".repeat(50_000)).length).toBe(0);
     expect(htmlToText(`text ${"<".repeat(200_000)}`)).toBe("text ");
-    expect(chunkText(" ".repeat(100_000) + "word", { maxChars: 1_200, overlap: 200 })).toEqual(["word"]);
+    expect(chunkText(`${" ".repeat(100_000)}word`, { maxChars: 1_200, overlap: 200 })).toEqual(["word"]);
   });
 });

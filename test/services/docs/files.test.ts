@@ -54,7 +54,9 @@ describe("reading a file as text", () => {
 
   it("skips binaries, non-UTF-8 text and files over the cap, each with a reason that says what to do", async () => {
     expect(await readText(file("logo.png", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01])), 1_000)).toEqual({ skipped: "not text (binary)" });
-    expect(await readText(file("paper.pdf", Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff])), 1_000)).toEqual({ skipped: "not text (binary); PDF: convert it to text first, e.g. `pdftotext file.pdf`" });
+    expect(await readText(file("paper.pdf", Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff])), 1_000)).toEqual({
+      skipped: "not text (binary); PDF: convert it to text first, e.g. `pdftotext file.pdf`",
+    });
     expect(await readText(file("latin1.txt", Buffer.from([0x63, 0x61, 0x66, 0xe9])), 1_000)).toEqual({ skipped: "not UTF-8 text (save it as UTF-8)" });
     expect(await readText(file("big.md", "x".repeat(1_001)), 1_000)).toEqual({ skipped: "larger than 1000 bytes (DOCS_MAX_DOCUMENT_BYTES)" });
   });

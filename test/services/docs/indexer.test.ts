@@ -6,7 +6,7 @@ import { LlmError } from "../../../src/llm/errors.js";
 import { createHttpClient } from "../../../src/llm/providers/httpClient.js";
 import { OllamaProvider } from "../../../src/llm/providers/ollama.js";
 import { Embedder, type EmbedSource } from "../../../src/services/docs/embedder.js";
-import { Indexer, type IndexEvent, type IndexOptions } from "../../../src/services/docs/indexer.js";
+import { type IndexEvent, Indexer, type IndexOptions } from "../../../src/services/docs/indexer.js";
 import { DocumentStore, SHARED } from "../../../src/state/documents.js";
 import { StateStore } from "../../../src/state/store.js";
 import { OllamaStandIn } from "../../support/ollamaStandIn.js";
@@ -146,7 +146,10 @@ describe("pnpm index, incrementally", () => {
     writeFileSync(join(folder, "huge.md"), "x".repeat(10_001));
     const indexing = run();
     expect(await indexing.done).toMatchObject({ files: 4, indexed: 2, skipped: 2 });
-    expect(indexing.notes()).toEqual(["skipped notes/huge.md: larger than 10000 bytes (DOCS_MAX_DOCUMENT_BYTES)", "skipped notes/photo.jpg: not text (binary)"]);
+    expect(indexing.notes()).toEqual([
+      "skipped notes/huge.md: larger than 10000 bytes (DOCS_MAX_DOCUMENT_BYTES)",
+      "skipped notes/photo.jpg: not text (binary)",
+    ]);
   });
 
   it("stops between files when interrupted; the files done so far stay", async () => {
