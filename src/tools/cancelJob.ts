@@ -19,7 +19,7 @@ export function cancelJobTool(deps: { jobs: JobRunner }): ToolDefinition<typeof 
   return {
     name: "cancel_job",
     description:
-      "Stops a running job (started by ask_llm or compare_models) and aborts its model request, so the model stops generating; or removes a finished job and its result. Use it when the user no longer wants the answer, or to make room (jobs per token are capped).",
+      "Stops a running job (started by ask_llm, compare_models or ask_docs) and aborts its model request, so the model stops generating; or removes a finished job and its result. Use it when the user no longer wants the answer, or to make room (jobs per token are capped).",
     parameters,
     annotations: { title: "Cancel or remove a job", readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     run: async ({ job_id }, context): Promise<ToolOutput> => {

@@ -24,7 +24,7 @@ export function getJobTool(deps: { jobs: JobRunner; progressIntervalMs: number }
   const waitCapS = seconds(deps.jobs.waitCapMs);
   return {
     name: "get_job",
-    description: `Collects the answer of a job. ask_llm and compare_models hand a slow answer over as a job_id (their result says the answer is still being written); call get_job with that job_id right away, without asking the user. It waits up to wait_seconds (at most ${waitCapS} s) for the job, reporting progress while it waits, and returns the answer exactly as ask_llm (or compare_models) would have. If the job is still running then, the result says so with its progress: call get_job again with the same job_id.`,
+    description: `Collects the answer of a job. ask_llm, compare_models and ask_docs hand a slow answer over as a job_id (their result says the answer is still being written); call get_job with that job_id right away, without asking the user. It waits up to wait_seconds (at most ${waitCapS} s) for the job, reporting progress while it waits, and returns the answer exactly as the tool that started it would have. If the job is still running then, the result says so with its progress: call get_job again with the same job_id.`,
     parameters: parametersFor(waitCapS),
     annotations: { title: "Collect a job's answer", readOnlyHint: true, openWorldHint: false },
     run: async ({ job_id, wait_seconds }, context) => {

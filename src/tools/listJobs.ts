@@ -14,7 +14,7 @@ export function listJobsTool(deps: { jobs: JobRunner }): ToolDefinition<typeof p
   return {
     name: "list_jobs",
     description:
-      "Lists your jobs (long ask_llm and compare_models calls that went on in the background), newest first: id, tool, model, state (running, completed, failed, cancelled, interrupted), age and progress. Collect a job's answer with get_job; stop or remove one with cancel_job.",
+      "Lists your jobs (long ask_llm, compare_models and ask_docs calls that went on in the background), newest first: id, tool, model, state (running, completed, failed, cancelled, interrupted), age and progress. Collect a job's answer with get_job; stop or remove one with cancel_job.",
     parameters,
     annotations: { title: "List your jobs", readOnlyHint: true, openWorldHint: false },
     run: async (_args, context) => {
