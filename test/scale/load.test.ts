@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { OllamaStandIn } from "../support/ollamaStandIn.js";
 import { callTool, connectClient, startTestServer, type TestServer } from "../support/server.js";
 import { HANG_GUARD_MS } from "../support/wait.js";
-import { collectGarbage, connectStreamable, inBatches, percentile, waitFor } from "./support.js";
+import { connectStreamable, inBatches, percentile, settledHeap, waitFor } from "./support.js";
 
 /**
  * Hundreds of sessions open at once on each transport, thousands of tool calls across them, then
@@ -128,21 +128,10 @@ describe("load: hundreds of sessions per transport, thousands of calls", () => {
     return { samples, connectMs, callsMs, peak };
   }
 
-  /** Heap after dropping what the test itself recorded, collected until it settles. */
-  async function settledHeap(): Promise<NodeJS.MemoryUsage> {
+  const forget = () => {
     ollama.requests.length = 0;
     server.logs.length = 0;
-    let best = Infinity;
-    let usage = process.memoryUsage();
-    for (let i = 0; i < 4; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      collectGarbage();
-      usage = process.memoryUsage();
-      if (usage.heapUsed > best - 256 * 1024) break;
-      best = usage.heapUsed;
-    }
-    return usage;
-  }
+  };
 
   it("serves every call, counts sessions back to 0 and returns its heap near the start", { timeout: 600_000 }, async () => {
     // Warm-up: code paths compiled, pools and caches filled, so the baseline is not the cold start.
@@ -150,14 +139,14 @@ describe("load: hundreds of sessions per transport, thousands of calls", () => {
     await Promise.all(warm.flatMap((session, i) => [timedCall(session, "add", i), timedCall(session, "ask_llm", i)]));
     await closeSessions(warm);
     expect(await waitFor(() => openCounts().sessions === 0 && openCounts().sseStreams === 0, HANG_GUARD_MS), JSON.stringify(openCounts())).toBe(true);
-    const before = await settledHeap();
+    const before = await settledHeap(forget);
 
     const first = await round();
-    const afterFirst = await settledHeap();
+    const afterFirst = await settledHeap(forget);
     // A second, identical round: a leak grows the heap again by about as much; pools and caches
     // that were filled once (keep-alive sockets, the conversation store's byte budget) do not.
     const second = await round();
-    const afterSecond = await settledHeap();
+    const afterSecond = await settledHeap(forget);
 
     const samples = [...first.samples, ...second.samples];
     const latency = (tool: Sample["tool"]) => samples.filter((s) => s.tool === tool).map((s) => s.ms);

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { freePort } from "./ports.js";
+import { HANG_GUARD_MS, waitFor } from "./wait.js";
 
 export const NGINX_SKIP = "nginx is not on PATH or in /usr/sbin: run scripts/install-test-deps.sh (Debian package nginx) and test again";
 
@@ -83,14 +84,14 @@ export async function startNginx(upstreams: number[]): Promise<Nginx> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  for (let tries = 0; tries < 400 && child.exitCode === null; tries++) {
-    const up = await fetch(`${url}/health`).then(
+  const up = await waitFor(async () => {
+    if (child.exitCode !== null) return true;
+    return fetch(`${url}/health`).then(
       (response) => response.status === 200,
       () => false,
     );
-    if (up) return { url, stop };
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  }, HANG_GUARD_MS);
+  if (up && child.exitCode === null) return { url, stop };
   const log = existsSync(join(dir, "error.log")) ? readFileSync(join(dir, "error.log"), "utf8") : "";
   await stop();
   throw new Error(`nginx did not come up (exit ${child.exitCode}): ${output}\n${log}`);
