@@ -90,3 +90,9 @@ export function toApiError(error: unknown): ApiError {
   const message = error instanceof Error ? error.message : String(error);
   return new ApiError(500, `Unexpected failure: ${cutRedacted(message, 300)}`, { kind: "internal" });
 }
+
+/** A request cut short by the server's own shutdown. */
+export const SHUTTING_DOWN = new ApiError(503, "The server is shutting down, so this request was cancelled. Try again in a moment.", {
+  kind: "shutting_down",
+  headers: { "retry-after": "1" },
+});

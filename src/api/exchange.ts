@@ -6,9 +6,9 @@ import { readCapped } from "../llm/providers/httpClient.js";
 import { type StreamLimits, StreamWatch } from "../llm/streaming/streamWatch.js";
 import type { WireApi } from "../llm/types.js";
 import { redactText } from "../secrets.js";
-import { ApiError, toApiError } from "./errors.js";
+import { SHUTTING_DOWN, toApiError } from "./errors.js";
+import type { ApiRecord } from "./record.js";
 import { sendJsonText } from "./respond.js";
-import type { ApiRecord } from "./serve.js";
 import { MAX_UPSTREAM_BYTES, type SseEvent, sseEvents } from "./sse.js";
 import { type ClientEvent, ClientStream, type StreamDialect, type Usage } from "./stream.js";
 
@@ -44,11 +44,6 @@ export type ExchangeRequest = {
   headers: Record<string, string>;
   plan(target: ResolvedModel): Plan;
 };
-
-export const SHUTTING_DOWN = new ApiError(503, "The server is shutting down, so this request was cancelled. Try again in a moment.", {
-  kind: "shutting_down",
-  headers: { "retry-after": "1" },
-});
 
 type Answer = { usage: Usage; timeToFirstTokenMs: number | undefined };
 

@@ -3,11 +3,13 @@ import { countTokens, messages } from "./anthropic/messages.js";
 import type { ApiDialect } from "./errors.js";
 import { listModels, modelsBody } from "./models.js";
 import { chatCompletions } from "./openai/chatCompletions.js";
+import type { ApiRecord, ApiRoute } from "./record.js";
 import { sendJsonText } from "./respond.js";
-import { type ApiCall, type ApiDeps, type ApiRecord, type ApiRoute, serveApi } from "./serve.js";
+import { type ApiCall, type ApiDeps, serveApi } from "./serve.js";
 
 export { ModelAliases } from "./aliases.js";
-export type { ApiCall, ApiDeps, ApiRoute } from "./serve.js";
+export type { ApiRoute } from "./record.js";
+export type { ApiCall, ApiDeps } from "./serve.js";
 
 /** The OpenAI- and Anthropic-compatible endpoints, by route: each answers in its own API's shapes. */
 export type ApiSurface = Record<ApiRoute, (call: ApiCall) => Promise<void>>;

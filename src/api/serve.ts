@@ -7,12 +7,10 @@ import type { Metrics } from "../metrics.js";
 import type { ModelCatalog } from "../services/catalog.js";
 import type { UsageRecorder } from "../state/usage.js";
 import type { ModelAliases } from "./aliases.js";
-import { type ApiDialect, type ApiError, errorBody, toApiError } from "./errors.js";
-import { type ExchangeDeps, SHUTTING_DOWN } from "./exchange.js";
+import { type ApiDialect, type ApiError, errorBody, SHUTTING_DOWN, toApiError } from "./errors.js";
+import type { ExchangeDeps } from "./exchange.js";
+import type { ApiRecord, ApiRoute } from "./record.js";
 import { sendJsonText } from "./respond.js";
-import type { Usage } from "./stream.js";
-
-export type ApiRoute = "chat_completions" | "messages" | "count_tokens" | "models";
 
 export type ApiLimits = { maxBodyBytes: number; maxPromptChars: number; maxOutputTokens: number };
 
@@ -29,23 +27,6 @@ export type ApiDeps = ExchangeDeps & {
 
 /** One request as an endpoint sees it: the caller already checked by the front door's guard. */
 export type ApiCall = { req: IncomingMessage; res: ServerResponse; caller: Caller };
-
-/** What one request did, filled in as it goes, for its one log line, its metric sample and its usage row. */
-export type ApiRecord = {
-  route: ApiRoute;
-  requestId: string;
-  requested?: string;
-  stream?: boolean;
-  provider?: string;
-  model?: string;
-  usage?: Usage;
-  timeToFirstTokenMs?: number;
-  retries?: number;
-  fellBackFrom?: string[];
-  adjustments?: string[];
-  /** A failure after the answer had begun (the stream was ended with an error event). */
-  failure?: unknown;
-};
 
 /**
  * Runs one API request: counted in flight (a shutdown waits for it), any failure before the answer

@@ -3,8 +3,7 @@ import { type ApiDialect, ApiError, errorBody } from "../api/errors.js";
 import { type ApiRoute, type ApiSurface, modelsDialect } from "../api/index.js";
 import type { Config } from "../config.js";
 import { capBody } from "./bodyLimit.js";
-import type { DoorState, Refuse } from "./frontDoor.js";
-import type { Route, RouteTable } from "./routes.js";
+import type { DoorState, Refuse, Route, RouteTable } from "./routes.js";
 import type { Refusal } from "./security.js";
 
 export type ApiRouteParts = { config: Config; state: DoorState; api: ApiSurface };

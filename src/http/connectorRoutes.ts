@@ -6,12 +6,11 @@ import { OWNER_PATH, serveOwner } from "../connector/owner.js";
 import { OwnerPassword } from "../connector/password.js";
 import { StateError } from "../state/db.js";
 import { limitBody } from "./bodyLimit.js";
-import type { Refuse } from "./frontDoor.js";
 import { clientAddress } from "./guard.js";
 import { guardMcp, type McpRouteParts } from "./mcpRoutes.js";
 import { RateLimiter } from "./rateLimit.js";
 import { sendJson } from "./respond.js";
-import { type Route, type RouteRequest, RouteTable } from "./routes.js";
+import { type Refuse, type Route, type RouteRequest, RouteTable } from "./routes.js";
 import { checkHostAndOrigin, type Refusal } from "./security.js";
 
 /** Body caps of the authorization server's endpoints and of the approval form. */

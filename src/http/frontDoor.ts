@@ -8,19 +8,15 @@ import { clientAddress, Guard } from "./guard.js";
 import { type McpRouteParts, mcpRoutes } from "./mcpRoutes.js";
 import { health, type ReadinessProbe } from "./probes.js";
 import { sendJson } from "./respond.js";
-import type { RouteTable } from "./routes.js";
-import { checkHostAndOrigin, type Refusal } from "./security.js";
-import { canonicalTarget } from "./target.js";
+import type { Refuse, RouteTable } from "./routes.js";
 
-export type DoorState = { draining: boolean };
+import { checkHostAndOrigin } from "./security.js";
+import { canonicalTarget } from "./target.js";
 
 /** `connector`: the OAuth door (/connector/*), when on; `api`: the OpenAI- and Anthropic-compatible endpoints (/v1/*). */
 export type FrontDoorParts = McpRouteParts & { metrics: Metrics; readiness: ReadinessProbe; connector?: Connector; api?: ApiSurface };
 
 export type FrontDoor = (req: IncomingMessage, res: ServerResponse, next: () => void) => Promise<void>;
-
-/** Answers a refusal: `{"error": message}`, or `body` when the route's clients expect another shape. */
-export type Refuse = (res: ServerResponse, refusal: Refusal, body?: unknown) => void;
 
 /**
  * Everything HTTP that is ours rather than fastmcp's. The path is read once, in canonical form

@@ -3,8 +3,7 @@ import type { Caller } from "../caller.js";
 import type { Config } from "../config.js";
 import { type RequestScope, requestScope, type StreamCounter } from "../lifecycle.js";
 import { capBody } from "./bodyLimit.js";
-import type { DoorState, Refuse } from "./frontDoor.js";
-import { type RouteRequest, RouteTable } from "./routes.js";
+import { type DoorState, type Refuse, type RouteRequest, RouteTable } from "./routes.js";
 import type { Refusal } from "./security.js";
 import type { SessionRegistry } from "./sessions.js";
 

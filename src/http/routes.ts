@@ -5,6 +5,12 @@ import type { Refusal } from "./security.js";
 import type { Target } from "./target.js";
 
 /** One request, as a route sees it: the path already canonical, the caller already checked (for guarded routes). */
+/** Whether the server is draining (shutting down): guarded routes then refuse new work. */
+export type DoorState = { draining: boolean };
+
+/** Answers a refusal: `{"error": message}`, or `body` when the route's clients expect another shape. */
+export type Refuse = (res: ServerResponse, refusal: Refusal, body?: unknown) => void;
+
 export type RouteRequest = { req: IncomingMessage; res: ServerResponse; target: Target; next: () => void };
 
 export type Route =
