@@ -2,6 +2,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { expect } from "vitest";
 import { type ChatCall, lastUserMessage, type OllamaStandIn } from "./ollamaStandIn.js";
 import type { ToolResult } from "./server.js";
+import { HANG_GUARD_MS, until } from "./wait.js";
 
 /** What the issue's clients do: give up on a call after 5 s, whatever progress arrives. */
 export const CLIENT_TIMEOUT_MS = 5_000;
@@ -37,11 +38,9 @@ export function handedOff(result: ToolResult & { text: string }): string {
 export const chatRequests = (ollama: OllamaStandIn) => ollama.requests.filter((r) => r.path === "/api/chat").map((r) => r.body as ChatCall);
 
 /** Waits until the stand-in has seen the model request for `prompt` closed by the server (bounded: a hang fails). */
-export async function untilAborted(ollama: OllamaStandIn, prompt: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+export async function untilAborted(ollama: OllamaStandIn, prompt: string, timeoutMs = HANG_GUARD_MS): Promise<void> {
   const request = () => ollama.requests.find((r) => r.path === "/api/chat" && lastUserMessage(r.body as ChatCall) === prompt);
-  while (request()?.abortedAt === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(request()?.abortedAt, `the model request for "${prompt}" was not aborted`).toBeDefined();
+  await until(() => request()?.abortedAt !== undefined, `the model request for "${prompt}" to be aborted`, timeoutMs);
 }
 
 /** What a calling model does with a job id: get_job again while the job is running (bounded: a job that never ends fails). */
