@@ -21,7 +21,7 @@ export function runCli(name: string, main: (argv: string[]) => Promise<number>):
 export async function withStore<T>(work: (store: StateStore, config: Config) => Promise<T>): Promise<T> {
   dotenv.config({ quiet: true });
   const config = loadConfig({ ...process.env, MCP_TRANSPORT: "stdio" });
-  registerSecrets([passwordOf(config.state.databaseUrl)]);
+  registerSecrets([config.state.databaseUrl, config.ollama.baseUrl, config.openai.baseUrl].map(passwordOf));
   const store = new StateStore({ ...config.state, onPoolError: () => undefined });
   try {
     return await work(store, config);

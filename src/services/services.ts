@@ -57,7 +57,13 @@ export type Services = {
 export type Seams = { connectorFetch?: ConnectorDeps["fetch"] };
 
 export function createServices(config: Config, logger: Logger, seams: Seams = {}): Services {
-  registerSecrets([config.openai.apiKey, ...config.security.authTokens, config.security.metricsToken, passwordOf(config.state.databaseUrl)]);
+  registerSecrets([
+    config.openai.apiKey,
+    ...config.security.authTokens,
+    config.security.metricsToken,
+    // A password in a URL (a database, or a provider behind a proxy with basic auth) is a secret too.
+    ...[config.state.databaseUrl, config.ollama.baseUrl, config.openai.baseUrl].map(passwordOf),
+  ]);
   const providerHttp = createHttpClient({ connectTimeoutMs: config.timeouts.connectMs });
   const { firstTokenMs, idleMs, totalMs } = config.timeouts;
   const limits = { firstTokenMs, idleMs, totalMs };
@@ -144,7 +150,13 @@ function createKnowledge(config: Config, parts: Pick<Services, "ollama" | "limit
     dimensions: embedDimensions,
     run: (work, signal, owner) => parts.limiters.ollama.run(work, signal, owner),
   });
-  return new KnowledgeBase(new DocumentStore(parts.state), embedder, { maxDocumentBytes, maxBytesPerOwner, maxDocumentsPerOwner: 1_000 });
+  return new KnowledgeBase(new DocumentStore(parts.state), embedder, {
+    maxDocumentBytes,
+    maxBytesPerOwner,
+    // About 150 MB of 768-dimension vectors: what one token's add_document calls may store.
+    maxDocumentsPerOwner: 1_000,
+    maxChunksPerOwner: 50_000,
+  });
 }
 
 function createMetrics(config: Config, parts: Pick<Services, "limiters" | "catalog" | "sessions" | "sseStreams">): Metrics {

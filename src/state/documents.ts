@@ -54,10 +54,13 @@ export class DocumentStore {
     );
   }
 
-  /** How many documents have their vectors in a space. */
-  async documentsIn(space: Space): Promise<number> {
+  /** Documents with vectors in `space`: all of them, or those `owner` can see (the shared ones and its own). */
+  async documentsIn(space: Space, owner?: string): Promise<number> {
     const [row] = await this.store.use((db) =>
-      db.query<{ n: number }>("select count(distinct document_id)::integer as n from document_vectors where space_id = $1", [space.id]),
+      db.query<{ n: number }>(
+        "select count(distinct document_id)::integer as n from document_vectors where space_id = $1 and ($2::text is null or owner in ($3, $2))",
+        [space.id, owner ?? null, SHARED],
+      ),
     );
     return row!.n;
   }
@@ -215,9 +218,9 @@ export class DocumentStore {
   }
 
   /** How much one owner holds: for add_document's quota, read inside its transaction. */
-  static async usage(tx: Queryable, owner: string, excludingSource: string): Promise<{ bytes: number; documents: number }> {
-    const [row] = await tx.query<{ bytes: number; documents: number }>(
-      "select coalesce(sum(bytes), 0)::bigint::float8 as bytes, count(*)::integer as documents from documents where owner = $1 and source <> $2",
+  static async usage(tx: Queryable, owner: string, excludingSource: string): Promise<{ bytes: number; documents: number; chunks: number }> {
+    const [row] = await tx.query<{ bytes: number; documents: number; chunks: number }>(
+      "select coalesce(sum(bytes), 0)::bigint::float8 as bytes, count(*)::integer as documents, coalesce(sum(chunks), 0)::integer as chunks from documents where owner = $1 and source <> $2",
       [owner, excludingSource],
     );
     return row!;

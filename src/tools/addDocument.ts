@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { KnowledgeBase } from "../services/docs/knowledge.js";
-import { sectionName, userFacing } from "./docsCommon.js";
+import { sectionName, storableText, userFacing } from "./docsCommon.js";
 import type { ToolDefinition } from "./tool.js";
 
 const parameters = z.object({
@@ -11,10 +11,9 @@ const parameters = z.object({
     .max(200, "title is at most 200 characters")
     .regex(/^[^\p{Cc}]+$/u, "title may not contain control characters")
     .describe("The document's title. Adding another text with the same title and section replaces this one."),
-  text: z
-    .string()
-    .min(1, "text must not be empty: pass the document's text (Markdown is split at its headings)")
-    .describe("The document's text; Markdown headings split it into parts."),
+  text: storableText(z.string().min(1, "text must not be empty: pass the document's text (Markdown is split at its headings)"), "text").describe(
+    "The document's text; Markdown headings split it into parts.",
+  ),
   section: sectionName.optional().describe('The section it belongs to (default "notes"); list_sections shows the existing ones.'),
 });
 

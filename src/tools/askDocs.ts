@@ -4,7 +4,7 @@ import type { ChatMessage } from "../llm/types.js";
 import type { KnowledgeBase } from "../services/docs/knowledge.js";
 import type { JobRunner } from "../services/jobs.js";
 import type { SearchHit } from "../state/documentSearch.js";
-import { hitData, sectionName, topN, userFacing, where } from "./docsCommon.js";
+import { hitData, sectionName, storableText, topN, userFacing, where } from "./docsCommon.js";
 import { background, runAsJob, seconds } from "./handOff.js";
 import { capOutput } from "./output.js";
 import { modelName } from "./schemas.js";
@@ -22,12 +22,14 @@ export type AskDocsDeps = {
 };
 
 const parameters = z.object({
-  question: z
-    .string()
-    .trim()
-    .min(1, "question must not be empty: ask what you want to know from your documents")
-    .max(4_000, "question is at most 4,000 characters: ask one thing at a time")
-    .describe("What you want to know from your documents."),
+  question: storableText(
+    z
+      .string()
+      .trim()
+      .min(1, "question must not be empty: ask what you want to know from your documents")
+      .max(4_000, "question is at most 4,000 characters: ask one thing at a time"),
+    "question",
+  ).describe("What you want to know from your documents."),
   model: modelName
     .optional()
     .describe("The model that writes the answer (default: the server's LLM_MODEL). A local Ollama model keeps your documents on your machine."),

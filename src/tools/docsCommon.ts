@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { redactWindow } from "../secrets.js";
-import { DocsError } from "../services/docs/knowledge.js";
+import { DocsError, hasControlCharacters } from "../services/docs/knowledge.js";
 import type { SearchHit } from "../state/documentSearch.js";
 import { ToolError } from "./tool.js";
 
@@ -12,6 +12,10 @@ export const sectionName = z
   .min(1, "a section name is required when given; list_sections shows them")
   .max(100, "section names are at most 100 characters")
   .regex(/^[^\p{Cc}]+$/u, "section names may not contain control characters");
+
+/** A text argument the store can hold (PostgreSQL refuses NUL): `what` names it in the message. */
+export const storableText = (schema: z.ZodString, what: string) =>
+  schema.refine((text) => !hasControlCharacters(text), `${what} may not contain control characters (other than tabs and line breaks)`);
 
 export const documentId = z.string().uuid("id is a document id as search_docs or list_sections give it, e.g. 1b4e28ba-2fa1-41d2-883f-0016d3cca427");
 

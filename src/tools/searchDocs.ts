@@ -1,16 +1,19 @@
 import { z } from "zod";
 import type { KnowledgeBase } from "../services/docs/knowledge.js";
-import { hitData, sectionName, topN, userFacing, where } from "./docsCommon.js";
+import { hitData, sectionName, storableText, topN, userFacing, where } from "./docsCommon.js";
 import { capOutput } from "./output.js";
 import type { ToolDefinition } from "./tool.js";
 
 export const MAX_QUERY_CHARS = 2_000;
 
-export const searchQuery = z
-  .string()
-  .trim()
-  .min(1, "query must not be empty: say what to look for, e.g. an error message, a name or a question")
-  .max(MAX_QUERY_CHARS, `query is at most ${MAX_QUERY_CHARS} characters: search for one thing at a time`);
+export const searchQuery = storableText(
+  z
+    .string()
+    .trim()
+    .min(1, "query must not be empty: say what to look for, e.g. an error message, a name or a question")
+    .max(MAX_QUERY_CHARS, `query is at most ${MAX_QUERY_CHARS} characters: search for one thing at a time`),
+  "query",
+);
 
 const parameters = z.object({
   query: searchQuery.describe("What to look for: a question, a phrase, an exact name or an error code."),

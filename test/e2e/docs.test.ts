@@ -233,6 +233,10 @@ describe("your documents through MCP", () => {
       ["get_document", { id: "../../etc/passwd" }, "id is a document id as search_docs or list_sections give it"],
       ["get_document", { id: "00000000-0000-4000-8000-000000000000" }, "There is no document with id 00000000-0000-4000-8000-000000000000"],
       ["ask_docs", { question: "" }, "question must not be empty"],
+      // PostgreSQL cannot store a NUL: refused as input, not reported as a database failure.
+      ["search_docs", { query: "roses\u0000" }, "query may not contain control characters (other than tabs and line breaks)"],
+      ["ask_docs", { question: "why\u0000" }, "question may not contain control characters"],
+      ["add_document", { title: "Nul", text: "a\u0000b" }, "text may not contain control characters"],
       ["add_document", { title: "Big", text: "x".repeat(4_001) }, "The text has 4001 bytes; a document may have at most 4000 (DOCS_MAX_DOCUMENT_BYTES)"],
     ];
     for (const [tool, args, said] of bad) {

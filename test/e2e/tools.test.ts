@@ -195,6 +195,22 @@ describe("tools when things are missing", () => {
     expect(result.text).toContain("ollama serve");
   });
 
+  it("never shows a password in OLLAMA_BASE_URL (an Ollama behind a proxy with basic auth)", async () => {
+    const withPassword = closedPort.replace("http://", "http://ollama:pr0xy-pass-1234@");
+    const other = await startTestServer({ OLLAMA_BASE_URL: withPassword, OPENAI_API_KEY: "" });
+    try {
+      const asker = await connectClient(other.url, "streamable-http");
+      const result = await callTool(asker, "ask_llm", { prompt: "hi" });
+      await asker.close();
+      expect(result.isError).toBe(true);
+      expect(result.text).toContain("Could not reach ollama at http://ollama:");
+      const ready = await (await fetch(`${other.url}/ready`)).text();
+      for (const seen of [result.text, ready, JSON.stringify(other.logs)]) expect(seen).not.toContain("pr0xy-pass-1234");
+    } finally {
+      await other.shutdown("test over");
+    }
+  });
+
   it("says which variable to set for OpenAI", async () => {
     const result = await callTool(client, "ask_llm", { prompt: "hi", model: "openai/gpt-4o-mini" });
     expect(result.isError).toBe(true);

@@ -113,6 +113,9 @@ describe.each(engines)("documents on $name", (engine) => {
       { section: "notes", documents: 1, bytes: 18 },
       { section: "reference", documents: 1, bytes: 16 },
     ]);
+    // What search notes say of a space: another token's documents are not counted for bob.
+    const space = await docs.space("embed-a", DIMS);
+    expect([await docs.documentsIn(space, "token:bob"), await docs.documentsIn(space, "token:alice"), await docs.documentsIn(space)]).toEqual([2, 3, 3]);
   });
 
   it("takes any text as a query: quotes, backslashes and tsquery syntax are words, never syntax", async () => {

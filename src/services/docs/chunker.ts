@@ -17,6 +17,27 @@ export const CHUNKER_VERSION = 1;
 
 export const DEFAULT_LIMITS: ChunkLimits = { maxChars: 1_200, overlap: 200 };
 
+/**
+ * Headings are cut to this many characters, and a heading path to `MAX_PATH` (its end, the most
+ * specific part): every chunk of a part carries the path, so an unbounded heading would be stored,
+ * embedded and shown once per chunk.
+ */
+const MAX_HEADING = 200;
+const MAX_PATH = 500;
+
+/** The most chunks one document may have (about 24 MB of vectors in memory while it is embedded). */
+export const MAX_CHUNKS_PER_DOCUMENT = 4_000;
+
+/** Why a document with `count` chunks is refused, or undefined when it is not. */
+export function tooManyChunks(count: number): string | undefined {
+  return count > MAX_CHUNKS_PER_DOCUMENT
+    ? `it splits into ${count} passages (many very short sections), more than the ${MAX_CHUNKS_PER_DOCUMENT} one document may have; merge short sections or split it into several documents`
+    : undefined;
+}
+
+const cut = (text: string, max: number, keep: "start" | "end" = "start") =>
+  text.length <= max ? text : keep === "start" ? `${text.slice(0, max - 1)}…` : `…${text.slice(text.length - max + 1)}`;
+
 const EXTENSIONS: Record<string, Format> = {
   md: "markdown",
   markdown: "markdown",
@@ -127,21 +148,24 @@ export function splitParts(source: string, format: Format, titled = false): Pars
   }
   const parts: Chunk[] = [];
   const path: Heading[] = [];
+  let pathText = "";
   let body: string[] = [];
   let fence: string | undefined;
   const flush = () => {
     const joined = body.join("\n").trim();
-    if (joined) parts.push({ heading: path.map((h) => h.text).join(" › "), body: joined });
+    if (joined) parts.push({ heading: pathText, body: joined });
     body = [];
   };
-  const open = (heading: Heading) => {
+  const open = (found: Heading) => {
     flush();
+    const heading = { level: found.level, text: cut(found.text, MAX_HEADING) };
     if (title === undefined && heading.level === 1 && parts.length === 0) {
       title = heading.text;
       return;
     }
     while (path.length > 0 && path.at(-1)!.level >= heading.level) path.pop();
     path.push(heading);
+    pathText = cut(path.map((h) => h.text).join(" › "), MAX_PATH, "end");
   };
   for (let i = start; i < lines.length; i++) {
     const line = lines[i]!;

@@ -17,9 +17,6 @@ export type Found = { files: FoundFile[]; roots: Root[]; notes: string[] };
 /** Folders never walked into: version control, dependencies, caches. */
 const SKIPPED_DIRS = new Set(["node_modules", "__pycache__", "venv"]);
 
-/** Bytes read to tell text from binary. */
-const SNIFF_BYTES = 8_192;
-
 const BINARY_HINTS: Record<string, string> = {
   ".pdf": "PDF: convert it to text first, e.g. `pdftotext file.pdf`",
   ".docx": "Word: save it as plain text or Markdown first",
@@ -88,7 +85,8 @@ export async function readText(path: string, maxBytes: number): Promise<ReadResu
     if (bytesRead > maxBytes) return { skipped: `larger than ${maxBytes} bytes (DOCS_MAX_DOCUMENT_BYTES)` };
     const bytes = buffer.subarray(0, bytesRead);
     const hint = BINARY_HINTS[extname(path).toLowerCase()];
-    if (bytes.subarray(0, SNIFF_BYTES).includes(0)) return { skipped: `not text (binary)${hint ? `; ${hint}` : ""}` };
+    // Anywhere in the file, not only at its start: PostgreSQL cannot store a NUL, and one would stop the whole run.
+    if (bytes.includes(0)) return { skipped: `not text (binary)${hint ? `; ${hint}` : ""}` };
     try {
       return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes) };
     } catch {

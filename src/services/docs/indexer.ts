@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { basename, dirname, relative, sep } from "node:path";
 import { dropVectorIndex, ensureVectorExtension, ensureVectorIndex, type Space } from "../../state/documentIndex.js";
 import { type DocumentStore, SHARED, type StoredDocument } from "../../state/documents.js";
-import { CHUNKER_VERSION, chunkDocument, type Format, formatOf } from "./chunker.js";
+import { CHUNKER_VERSION, chunkDocument, type Format, formatOf, tooManyChunks } from "./chunker.js";
 import type { Embedder } from "./embedder.js";
 import { type FoundFile, findFiles, readText } from "./files.js";
 
@@ -155,10 +155,18 @@ export class Indexer {
       this.onEvent({ type: "file", shown: file.shown, status: "unchanged", chunks: 0 });
       return;
     }
+    const split = chunkDocument(read.text, formatOfSource(file.path), basename(file.path));
+    const refused = tooManyChunks(split.chunks.length);
+    if (refused) {
+      this.summary.skipped++;
+      this.onEvent({ type: "note", message: `skipped ${file.shown}: ${refused}` });
+      return;
+    }
     const chunks = await this.write(
       { source: file.path, section: file.section, content: read.text, hash, fallbackTitle: basename(file.path) },
       space,
       options.signal,
+      { split },
     );
     this.summary.indexed++;
     this.onEvent({ type: "file", shown: file.shown, status: "indexed", chunks });
@@ -185,7 +193,7 @@ export class Indexer {
       hash: contentHash(document.content, document.section),
       fallbackTitle: document.title,
     };
-    return this.write(source, space, signal, document.owner, document.title);
+    return this.write(source, space, signal, { owner: document.owner, title: document.title });
   }
 
   /** Splits, embeds every chunk, then replaces the stored document in one transaction. */
@@ -193,10 +201,16 @@ export class Indexer {
     doc: { source: string; section: string; content: string; hash: string; fallbackTitle: string },
     space: Space,
     signal: AbortSignal,
-    owner = SHARED,
-    title?: string,
+    {
+      owner = SHARED,
+      title,
+      split = chunkDocument(doc.content, formatOfSource(doc.source), title ?? doc.fallbackTitle, { titled: title !== undefined }),
+    }: {
+      owner?: string;
+      title?: string;
+      split?: ReturnType<typeof chunkDocument>;
+    } = {},
   ): Promise<number> {
-    const split = chunkDocument(doc.content, formatOfSource(doc.source), title ?? doc.fallbackTitle, { titled: title !== undefined });
     const documentTitle = title ?? split.title;
     const { vectors, tokens } = await this.embedder.embedDocuments(
       split.chunks.map((chunk) => ({ title: documentTitle, ...chunk })),

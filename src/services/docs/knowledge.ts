@@ -4,16 +4,25 @@ import type { Queryable } from "../../state/db.js";
 import { ensureVectorExtension, ensureVectorIndex } from "../../state/documentIndex.js";
 import { type SearchHit, type SearchMode, searchChunks } from "../../state/documentSearch.js";
 import { type DocumentInfo, DocumentStore, type SectionSummary, type StoredDocument } from "../../state/documents.js";
-import { chunkDocument } from "./chunker.js";
+import { chunkDocument, tooManyChunks } from "./chunker.js";
 import type { Embedder } from "./embedder.js";
 import { ADDED_PREFIX, contentHash } from "./indexer.js";
+
+/** Whether `text` has a character PostgreSQL cannot store or that no document holds: NUL and the other control characters except tab and line breaks. */
+export function hasControlCharacters(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code < 32 && code !== 9 && code !== 10 && code !== 13) || code === 127) return true;
+  }
+  return false;
+}
 
 /** A request the caller can fix (an unknown section, a document over a cap); the message says how. */
 export class DocsError extends Error {
   override readonly name = "DocsError";
 }
 
-export type KnowledgeLimits = { maxDocumentBytes: number; maxBytesPerOwner: number; maxDocumentsPerOwner: number };
+export type KnowledgeLimits = { maxDocumentBytes: number; maxBytesPerOwner: number; maxDocumentsPerOwner: number; maxChunksPerOwner: number };
 
 export type SearchResult = { hits: SearchHit[]; mode: SearchMode; notes: string[]; tokens: number };
 
@@ -58,7 +67,7 @@ export class KnowledgeBase {
     if (!space) throw await this.noSpace();
     for (const other of all.filter((s) => s.id !== space.id)) {
       notes.push(
-        `${await this.docs.documentsIn(other)} document(s) embedded with ${other.model} (${other.dimensions} dimensions) are not searched until \`pnpm index\` embeds them with ${this.embedder.model}.`,
+        `${await this.docs.documentsIn(other, request.owner)} document(s) embedded with ${other.model} (${other.dimensions} dimensions) are not searched until \`pnpm index\` embeds them with ${this.embedder.model}.`,
       );
     }
     const mode: SearchMode = vector ? "hybrid" : "keyword";
@@ -79,7 +88,8 @@ export class KnowledgeBase {
   }
 
   complete(owner: string, typed: string): Promise<string[]> {
-    return this.docs.complete(owner, typed.slice(0, 200), 100);
+    const prefix = typed.slice(0, 200);
+    return hasControlCharacters(prefix) ? Promise.resolve([]) : this.docs.complete(owner, prefix, 100);
   }
 
   /** A section name as stored (matched without regard to case), or a DocsError listing the caller's sections. */
@@ -113,9 +123,12 @@ export class KnowledgeBase {
       throw new DocsError(
         `The text has ${bytes} bytes; a document may have at most ${this.limits.maxDocumentBytes} (DOCS_MAX_DOCUMENT_BYTES). Split it into several documents.`,
       );
+    const split = chunkDocument(request.text, "markdown", request.title, { titled: true });
+    const refused = tooManyChunks(split.chunks.length);
+    if (refused) throw new DocsError(`Not added: ${refused}.`);
     await this.vectorSupport();
     const source = `${ADDED_PREFIX}${request.section}/${request.title}`;
-    const quota = (tx: Queryable) => this.checkQuota(tx, request.owner, source, bytes);
+    const quota = (tx: Queryable) => this.checkQuota(tx, request.owner, source, { bytes, chunks: split.chunks.length });
     // Checked before the embedding too, so a refused text costs no model time.
     const early = await this.docs.store.use((db) =>
       quota(db).then(
@@ -124,7 +137,6 @@ export class KnowledgeBase {
       ),
     );
     if (early) throw early;
-    const split = chunkDocument(request.text, "markdown", request.title, { titled: true });
     const { vectors, tokens } = await this.embedder.embedDocuments(
       split.chunks.map((chunk) => ({ title: request.title, ...chunk })),
       request.signal,
@@ -148,11 +160,16 @@ export class KnowledgeBase {
     return { id, chunks: chunks.length, tokens };
   }
 
-  private async checkQuota(tx: Queryable, owner: string, source: string, bytes: number): Promise<void> {
+  private async checkQuota(tx: Queryable, owner: string, source: string, { bytes, chunks }: { bytes: number; chunks: number }): Promise<void> {
     const usage = await DocumentStore.usage(tx, owner, source);
     if (usage.bytes + bytes > this.limits.maxBytesPerOwner) {
       throw new DocsError(
         `Your documents would hold ${usage.bytes + bytes} bytes; each token may add at most ${this.limits.maxBytesPerOwner} (DOCS_MAX_BYTES_PER_TOKEN). Nothing was added.`,
+      );
+    }
+    if (usage.chunks + chunks > this.limits.maxChunksPerOwner) {
+      throw new DocsError(
+        `Your documents would have ${usage.chunks + chunks} passages; each token may add at most ${this.limits.maxChunksPerOwner}. Remove or merge documents you added (the same title and section replace one). Nothing was added.`,
       );
     }
     if (usage.documents + 1 > this.limits.maxDocumentsPerOwner) {

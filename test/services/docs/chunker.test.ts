@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkDocument, chunkText, formatOf, htmlToText, splitParts } from "../../../src/services/docs/chunker.js";
+import { chunkDocument, chunkText, formatOf, htmlToText, MAX_CHUNKS_PER_DOCUMENT, splitParts, tooManyChunks } from "../../../src/services/docs/chunker.js";
 
 describe("splitting a document at its headings", () => {
   it("takes the first level-1 heading as the title and files every part under its heading path", () => {
@@ -102,9 +102,30 @@ describe("chunks of a bounded size", () => {
 
   it("stays linear on hostile input: long runs of spaces after a heading marker, unclosed tags and scripts", () => {
     const spaces = `# a${" ".repeat(200_000)}x\nbody`;
-    expect(splitParts(spaces, "markdown").title).toBe(`a${" ".repeat(200_000)}x`);
+    expect(splitParts(spaces, "markdown").title).toBe(`a${" ".repeat(198)}…`);
     expect(htmlToText("<script>".repeat(50_000)).length).toBe(0);
     expect(htmlToText(`text ${"<".repeat(200_000)}`)).toBe("text ");
     expect(chunkText(`${" ".repeat(100_000)}word`, { maxChars: 1_200, overlap: 200 })).toEqual(["word"]);
+  });
+});
+
+describe("bounds a caller's text cannot lift", () => {
+  it("cuts long headings and heading paths, so a long heading under many short sections stays small", () => {
+    const heading = "word ".repeat(20_000);
+    const text = `## ${heading}\n${"### a\nx\n".repeat(3_000)}`;
+    const { chunks } = chunkDocument(text, "markdown", "t");
+    expect(chunks).toHaveLength(3_000);
+    expect(Math.max(...chunks.map((c) => c.heading.length))).toBeLessThanOrEqual(500);
+    expect(chunks[0]!.heading).toMatch(/^word word .*… › a$/);
+    const deep = splitParts(`${Array.from({ length: 6 }, (_, i) => `${"#".repeat(i + 1)} ${"h".repeat(300)}`).join("\n")}\nbody`, "markdown", true);
+    expect(deep.parts[0]!.heading.length).toBe(500);
+    expect(deep.parts[0]!.heading.startsWith("…")).toBe(true);
+  });
+
+  it("says when a document has more passages than one may have", () => {
+    expect(tooManyChunks(MAX_CHUNKS_PER_DOCUMENT)).toBeUndefined();
+    expect(tooManyChunks(MAX_CHUNKS_PER_DOCUMENT + 1)).toBe(
+      `it splits into ${MAX_CHUNKS_PER_DOCUMENT + 1} passages (many very short sections), more than the ${MAX_CHUNKS_PER_DOCUMENT} one document may have; merge short sections or split it into several documents`,
+    );
   });
 });

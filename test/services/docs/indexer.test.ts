@@ -152,6 +152,23 @@ describe("pnpm index, incrementally", () => {
     ]);
   });
 
+  it("skips a file of more passages than one document may have, before embedding it", async () => {
+    writeFileSync(join(folder, "tiny.md"), "x\n# a\n".repeat(4_001));
+    const indexing = run({ maxDocumentBytes: 100_000 });
+    expect(await indexing.done).toMatchObject({ files: 3, indexed: 2, skipped: 1 });
+    expect(indexing.notes()).toEqual([
+      "skipped notes/tiny.md: it splits into 4001 passages (many very short sections), more than the 4000 one document may have; merge short sections or split it into several documents",
+    ]);
+    expect(await stored("tiny.md")).toBeUndefined();
+  });
+
+  it("skips a file with a NUL anywhere in it, not only at its start", async () => {
+    writeFileSync(join(folder, "late.md"), `${"text ".repeat(4_000)}\u0000`);
+    const indexing = run({ maxDocumentBytes: 100_000 });
+    expect(await indexing.done).toMatchObject({ indexed: 2, skipped: 1 });
+    expect(indexing.notes()).toEqual(["skipped notes/late.md: not text (binary)"]);
+  });
+
   it("stops between files when interrupted; the files done so far stay", async () => {
     const stop = new AbortController();
     const indexing = run({ signal: stop.signal });
