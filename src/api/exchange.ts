@@ -60,7 +60,10 @@ export async function exchange(deps: ExchangeDeps, request: ExchangeRequest, rec
   // than AbortSignal.any, whose dependent signals on the long-lived `stopping` cost the GC.
   const cancel = new AbortController();
   const stop = () => cancel.abort(deps.stopping.reason);
-  res.once("close", () => res.writableFinished || cancel.abort(new Error("the client closed the connection")));
+  const gone = () => res.writableFinished || cancel.abort(new Error("the client closed the connection"));
+  res.once("close", gone);
+  // Gone already (while the body was read or the model looked up): its close event has passed.
+  if (res.destroyed) gone();
   deps.stopping.addEventListener("abort", stop, { once: true });
   const signal = cancel.signal;
   const sink = request.stream ? new ClientStream(res, request.headers) : undefined;
@@ -72,7 +75,7 @@ export async function exchange(deps: ExchangeDeps, request: ExchangeRequest, rec
       (target, attemptSignal) => {
         record.provider = target.provider.name;
         record.model = target.qualifiedName;
-        const plan = request.plan(target);
+        const plan = planFor(request, target);
         return sink ? streamOnce(deps.streamLimits, target, plan, sink, attemptSignal) : wholeOnce(deps.streamLimits, target, plan, attemptSignal);
       },
     );
@@ -88,6 +91,23 @@ export async function exchange(deps: ExchangeDeps, request: ExchangeRequest, rec
   const { value, retries, fellBackFrom } = exchanged;
   Object.assign(record, { usage: value.usage, timeToFirstTokenMs: value.timeToFirstTokenMs, retries, fellBackFrom: fellBackFrom.map((f) => f.model) });
   if (value.text !== undefined && !res.headersSent) sendJsonText(res, 200, redactText(value.text), request.headers);
+}
+
+/** The upstream request; one that cannot be built from the client's body is the client's error (400, never retried). */
+function planFor(request: ExchangeRequest, target: ResolvedModel): Plan {
+  try {
+    return request.plan(target);
+  } catch (error) {
+    if (error instanceof LlmError) throw error;
+    throw new LlmError(
+      "bad_request",
+      `This request cannot be sent to ${target.qualifiedName}: ${redactText(String((error as Error)?.message ?? error)).slice(0, 200)}`,
+      {
+        provider: target.provider.name,
+        model: target.model,
+      },
+    );
+  }
 }
 
 function contextOf(target: ResolvedModel, baseUrl = ""): ErrorContext {

@@ -16,11 +16,33 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
   }
   const text = Buffer.concat(chunks).toString("utf8");
   if (text.trim() === "") throw new ApiError(400, "The request has no body: send a JSON object.");
+  if (nestingDepth(text) > MAX_DEPTH) throw new ApiError(400, `The request body nests deeper than ${MAX_DEPTH} levels; no API request needs that.`);
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new ApiError(400, `The request body is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
   }
+}
+
+/** Deeper JSON than any real request has; serialising far deeper structures overflows the stack. */
+const MAX_DEPTH = 64;
+
+/** The deepest nesting of objects and arrays in a JSON text (strings skipped), in one linear pass. */
+export function nestingDepth(json: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) deepest = Math.max(deepest, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return deepest;
 }
 
 /** Checks a body against its schema; the first problems are named with their path, as the APIs do. */

@@ -64,7 +64,9 @@ function finish(deps: ApiDeps, call: ApiCall, record: ApiRecord, failure: ApiErr
   }
   // A model answered (all of it, or part of it before a failure): the caller used those tokens.
   if (record.model && usage && (outcome === "ok" || record.failure !== undefined)) {
-    deps.usage.add({ owner: call.caller.id, model: record.model, inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0 });
+    // A model the server knows (configured, or listed by its provider) by name, any other in one bucket: a caller cannot mint rows.
+    const model = deps.metrics.modelLabel(record.model) === "other" ? `${record.provider ?? "unknown"}/other` : record.model;
+    deps.usage.add({ owner: call.caller.id, model, inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0 });
   }
   deps.logger.info(
     {

@@ -52,6 +52,8 @@ export class JobRunner {
   /** Shut down: no heartbeat any more. */
   private closed = false;
   private adopted = 0;
+  /** Rows being created (a hand-off under way): a shutdown waits for them to become jobs it drains. */
+  private creating = 0;
 
   constructor(
     private readonly store: JobStore,
@@ -85,7 +87,7 @@ export class JobRunner {
       if (this.stopping || (await endsWithin(job.end, this.options.asyncAfterMs - warmAt))) return outcome(await job.end);
       // The hand-off has begun: a client that gives up while the job is being stored no longer stops it.
       spec.signal.removeEventListener("abort", onCancel);
-      const created = await this.store.create(this.row(job)).catch((error: unknown) => {
+      const created = await this.creatingRow(() => this.store.create(this.row(job))).catch((error: unknown) => {
         if (!(error instanceof StateError)) throw error;
         this.deps.logger.warn({ tool: spec.tool, reason: error.message }, "the call could not be handed off to a job; it goes on in the call");
         return undefined;
@@ -176,17 +178,17 @@ export class JobRunner {
   }
 
   /**
-   * On shutdown: running jobs get `timeoutMs` to finish (and be saved); those still running then
-   * are stopped and marked interrupted. No job is handed off once this has begun.
+   * On shutdown: running jobs get `timeoutMs` to finish and be saved (hand-offs under way become
+   * jobs first; a save the store refused is tried again); those still running then are stopped and
+   * marked interrupted. No job is handed off once this has begun.
    */
   async drain(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    const saved = () => Promise.all([...this.live.values()].map((job) => job.end.then(() => this.save(job))));
-    if (!(await endsWithin(saved(), timeoutMs))) {
+    if (!(await this.settle(timeoutMs))) {
       const stopped = [...this.live.values()].filter((job) => !job.ended);
       this.deps.logger.warn({ jobs: stopped.length }, "jobs still running at the shutdown deadline are interrupted");
       for (const job of stopped) job.stop(new JobStop("interrupted", SHUT_DOWN.message));
-      await endsWithin(saved(), 1_000);
+      await this.settle(1_000);
     }
     this.closed = true;
     clearInterval(this.timer);
@@ -194,10 +196,37 @@ export class JobRunner {
     if (this.adopted > 0) await this.store.interruptRunner(this.store.self, SHUT_DOWN).catch(() => 0);
   }
 
+  /** For up to `ms`: waits for every job here to end and be saved, saving again what the store refused. Whether all were. */
+  private async settle(ms: number): Promise<boolean> {
+    let over = false;
+    const timer = setTimeout(() => (over = true), ms);
+    try {
+      for (;;) {
+        if (this.creating === 0 && this.live.size === 0) return true;
+        if (over) return false;
+        // A round at most every pollMs: jobs adopted meanwhile join, and a refused save is tried again.
+        await endsWithin(Promise.all([...this.live.values()].map((job) => job.end.then(() => this.save(job)))), Math.min(this.pollMs, ms));
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async creatingRow<T>(create: () => Promise<T>): Promise<T> {
+    this.creating++;
+    try {
+      return await create();
+    } finally {
+      this.creating--;
+    }
+  }
+
   private async startInBackground(spec: JobSpec, work: JobWork): Promise<Started> {
     if (this.stopping) return { state: "refused", message: "The server is shutting down, so it takes no new jobs. Try again in a moment." };
     const id = randomUUID();
-    const created = await this.store.create({ id, owner: spec.owner, tool: spec.tool, model: spec.model, runner: this.store.self, progress: "", steps: 0 });
+    const created = await this.creatingRow(() =>
+      this.store.create({ id, owner: spec.owner, tool: spec.tool, model: spec.model, runner: this.store.self, progress: "", steps: 0 }),
+    );
     if (!created.ok) return { state: "refused", message: created.refusal };
     const job = new LiveJob(id, spec.tool, spec.model, spec.owner, work);
     this.adopt(job);
@@ -214,7 +243,9 @@ export class JobRunner {
     this.adopted++;
     this.live.set(job.id, job);
     this.deps.metrics.jobEvent(job.tool, "started");
-    if (!this.closed) this.timer ??= setInterval(() => void this.tick(), this.options.heartbeatMs).unref();
+    // Created after the shutdown's deadline: this process will not be here to finish it.
+    if (this.closed) job.stop(new JobStop("interrupted", SHUT_DOWN.message));
+    else this.timer ??= setInterval(() => void this.tick(), this.options.heartbeatMs).unref();
     void job.end.then(() => this.save(job));
   }
 

@@ -1,3 +1,4 @@
+import { withoutControlCharacters } from "../controlCharacters.js";
 import { describeFailure } from "../failure.js";
 import { redactDeep, redactText } from "../secrets.js";
 import type { JobFailure, JobOutput, JobState, JobTool } from "../state/jobs.js";
@@ -45,6 +46,8 @@ export class LiveJob {
   saved = false;
   private forward: ((progress: JobProgress) => Promise<void>) | undefined;
   private readonly watchers = new Set<(message: string) => void>();
+  /** get_job calls waiting for the end: one reaction on `end` for all of them, each removed when it stops waiting. */
+  private readonly waiting = new Set<() => void>();
 
   constructor(
     readonly id: string,
@@ -54,9 +57,12 @@ export class LiveJob {
     work: JobWork,
   ) {
     this.end = work({ signal: this.controller.signal, reportProgress: (progress) => this.report(progress) }).then(
-      (output) => (this.ended = { state: "completed", output: { text: redactText(output.text), structured: redactDeep(output.structured) } }),
+      (output) => (this.ended = this.stopped() ?? { state: "completed", output: { text: redactText(output.text), structured: redactDeep(output.structured) } }),
       (error: unknown) => (this.ended = this.failed(error)),
     );
+    void this.end.then(() => {
+      for (const wake of this.waiting) wake();
+    });
   }
 
   get elapsedMs(): number {
@@ -76,25 +82,38 @@ export class LiveJob {
   async waitFor(ms: number, signal: AbortSignal, onProgress: (message: string) => void): Promise<void> {
     if (this.ended) return;
     this.watchers.add(onProgress);
+    let wake = () => {};
+    const ended = new Promise<void>((resolve) => (wake = resolve));
+    this.waiting.add(wake);
     try {
-      await endsWithin(this.end, ms, signal);
+      await endsWithin(ended, ms, signal);
     } finally {
       this.watchers.delete(onProgress);
+      this.waiting.delete(wake);
     }
   }
 
   private report(progress: JobProgress): Promise<void> {
     this.steps++;
-    if (progress.message) this.progress = progress.message;
+    // Kept in the store as text, which refuses NUL: a model's output must not stop the heartbeat.
+    if (progress.message) this.progress = withoutControlCharacters(progress.message);
     for (const watcher of this.watchers) watcher(this.progress);
     return this.forward?.(progress) ?? Promise.resolve();
   }
 
-  private failed(error: unknown): Ended {
+  /**
+   * How a stopped job ended, even when its work still returned something (compare_models answers
+   * with the models that finished): a cancel or a shutdown is what the caller is told.
+   */
+  private stopped(error?: unknown): Ended | undefined {
     const reason: unknown = this.controller.signal.reason;
-    if (this.controller.signal.aborted && reason instanceof JobStop) {
-      return { state: reason.state, failure: { kind: reason.state, message: reason.message }, error };
-    }
+    if (!this.controller.signal.aborted || !(reason instanceof JobStop)) return undefined;
+    return { state: reason.state, failure: { kind: reason.state, message: reason.message }, error };
+  }
+
+  private failed(error: unknown): Ended {
+    const stopped = this.stopped(error);
+    if (stopped) return stopped;
     const { kind, message } = redactDeep(describeFailure(error));
     return { state: this.controller.signal.aborted ? "cancelled" : "failed", failure: { kind, message }, error };
   }

@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { hasControlCharacters } from "../controlCharacters.js";
 import { redactWindow } from "../secrets.js";
-import { DocsError, hasControlCharacters } from "../services/docs/knowledge.js";
+import { DocsError } from "../services/docs/knowledge.js";
 import type { SearchHit } from "../state/documentSearch.js";
 import { ToolError } from "./tool.js";
 

@@ -160,6 +160,24 @@ describe("the doors of /v1", () => {
     ]);
     expect(mine[0]!.day).toBe(new Date().toISOString().slice(0, 10));
   });
+
+  it("keeps a cloud model name it does not know in one usage row, so a caller cannot mint rows", async () => {
+    // An OpenAI-compatible server that answers any name (llama.cpp's does).
+    const cloud = stack.cloud as unknown as { find: (name: string) => unknown };
+    const find = cloud.find.bind(stack.cloud);
+    cloud.find = () => find("gpt-4o-mini");
+    try {
+      for (let i = 0; i < 5; i++)
+        await stack.openai(THIRD_TOKEN).chat.completions.create({ model: `openai/made-up-${i}`, messages: [{ role: "user", content: "x" }] });
+    } finally {
+      cloud.find = find;
+    }
+    await stack.server.services.usage.flush();
+    const third = stack.apiLogs().at(-1)!.caller;
+    const rows = (await stack.server.services.usage.report({ days: 1, byOwner: true })).filter((row) => row.owner === third);
+    expect(rows.map((row) => row.model)).not.toContain("openai/made-up-0");
+    expect(rows.find((row) => row.model === "openai/other")).toMatchObject({ requests: 5 });
+  });
 });
 
 describe("LOCAL_ONLY, the rate and the failed-login limit on /v1", () => {

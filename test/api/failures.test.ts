@@ -99,6 +99,39 @@ describe("/v1 when things fail", () => {
     await vi.waitFor(() => expect(stack.apiLogs().at(-1)).toMatchObject({ route: "chat_completions", outcome: "cancelled" }), { timeout: 10_000 });
   });
 
+  it("answers a body no API request has with 400, and never retries it or falls back", async () => {
+    const deep = `{"model":"qwen3:4b","messages":[{"role":"user","content":"hi","x":${"[".repeat(20_000)}${"]".repeat(20_000)}}]}`;
+    const nested = await fetch(`${stack.server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+      body: deep,
+    });
+    expect(nested.status).toBe(400);
+    expect(((await nested.json()) as { error: { message: string } }).error.message).toBe(
+      "The request body nests deeper than 64 levels; no API request needs that.",
+    );
+    // A tool_result whose content is not blocks, on the way to a cloud model (translated).
+    const bad = await stack
+      .anthropic()
+      .messages.create({
+        ...ask,
+        model: "openai/gpt-4o-mini",
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "f", input: {} }] },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: [null] as never }] },
+        ],
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(bad).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((bad as Error).message).toContain("A tool_result's content is a string or a list of content blocks (objects).");
+    expect(stack.cloud.chats()).toEqual([]);
+    expect(stack.ollama.chats()).toEqual([]);
+  });
+
   it("hands a route an Ollama is too old for to the fallback", async () => {
     stack.ollama.missingRoutes.add("/v1/messages");
     stack.ollama.version = "0.13.5";

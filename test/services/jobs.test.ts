@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { createLogger } from "../../src/logger.js";
 import { Metrics } from "../../src/metrics.js";
 import { JobRunner, type JobSpec, type JobWorkContext } from "../../src/services/jobs.js";
+import { StateError } from "../../src/state/db.js";
 import { JobStore } from "../../src/state/jobs.js";
 import { StateStore } from "../../src/state/store.js";
 import { freshDataDir, removeDataDir } from "../support/state.js";
@@ -59,6 +60,7 @@ describe("JobRunner", () => {
   });
   afterEach(async () => {
     vi.useRealTimers();
+    vi.restoreAllMocks();
     await state.use((db) => db.query("delete from jobs"));
   });
 
@@ -147,5 +149,68 @@ describe("JobRunner", () => {
     await vi.advanceTimersByTimeAsync(ASYNC_AFTER_MS * 2);
     late.finish();
     expect(await call).toEqual({ state: "done", output });
+  });
+
+  it("saves at shutdown an answer whose writes the store refused at first, instead of calling it interrupted", async () => {
+    newRunner();
+    const finishing = pending();
+    const started = await runner.run(spec(undefined, true), finishing.work);
+    const refuse = () => Promise.reject(new StateError("the database is restarting"));
+    vi.spyOn(JobStore.prototype, "finish").mockImplementationOnce(refuse).mockImplementationOnce(refuse);
+    const drained = runner.drain(7_000);
+    finishing.finish();
+    await vi.advanceTimersByTimeAsync(7_000);
+    await drained;
+    expect(await rows()).toEqual([{ id: started.state === "handed_off" ? started.job.id : "", state: "completed" }]);
+  });
+
+  it("drains a hand-off that was being stored when the shutdown began, rather than leaving it running", async () => {
+    newRunner();
+    const create = JobStore.prototype.create;
+    let stored = () => {};
+    const storing = new Promise<void>((resolve) => (stored = resolve));
+    vi.spyOn(JobStore.prototype, "create").mockImplementationOnce(async function (this: JobStore, job) {
+      await storing;
+      return create.call(this, job);
+    });
+    const stuck = pending();
+    const call = runner.run(spec(undefined, true), stuck.work);
+    const drained = runner.drain(7_000);
+    stored();
+    expect(await call).toMatchObject({ state: "handed_off" });
+    await vi.advanceTimersByTimeAsync(7_000);
+    await drained;
+    expect(stuck.context().signal.aborted).toBe(true);
+    expect((await rows()).map((row) => row.state)).toEqual(["interrupted"]);
+  });
+
+  it("keeps the heartbeat going when a model's progress holds a NUL (the store refuses one in text)", async () => {
+    newRunner();
+    const talking = pending();
+    const started = await runner.run(spec(undefined, true), talking.work);
+    await talking.context().reportProgress({ progress: 1, message: "half\u0000way" });
+    await vi.advanceTimersByTimeAsync(5_000);
+    const [row] = await state.use((db) => db.query<{ progress: string }>("select progress from jobs"));
+    expect(row!.progress).toBe("half way");
+    talking.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await runner.collect(started.state === "handed_off" ? started.job.id : "", "token:a", 0, new AbortController().signal, () => {}))?.state).toBe(
+      "completed",
+    );
+  });
+
+  it("reports a cancelled job as cancelled even when its work still returns something (compare_models answers with what it has)", async () => {
+    newRunner();
+    let context: JobWorkContext | undefined;
+    const partial = (seen: JobWorkContext) =>
+      new Promise<typeof output>((resolve) => {
+        context = seen;
+        seen.signal.addEventListener("abort", () => resolve(output), { once: true });
+      });
+    const started = await runner.run(spec(undefined, true), partial);
+    const id = started.state === "handed_off" ? started.job.id : "";
+    expect(await runner.cancel(id, "token:a")).toMatchObject({ action: "stopped", job: { state: "cancelled" } });
+    expect(context!.signal.aborted).toBe(true);
+    expect(await rows()).toEqual([{ id, state: "cancelled" }]);
   });
 });

@@ -38,7 +38,13 @@ function toolResultText(block: Block): string {
     typeof content === "string"
       ? content
       : Array.isArray(content)
-        ? (content as Block[]).map((part) => (part.type === "text" ? text(part.text) : `[${part.type} omitted]`)).join("\n")
+        ? (content as unknown[])
+            .map((part) => {
+              if (typeof part !== "object" || part === null) throw untranslatable("A tool_result's content is a string or a list of content blocks (objects).");
+              const block = part as Block;
+              return block.type === "text" ? text(block.text) : `[${String(block.type).slice(0, 40)} omitted]`;
+            })
+            .join("\n")
         : "";
   return block.is_error === true ? `Error: ${body}` : body;
 }

@@ -1,3 +1,4 @@
+import { hasControlCharacters } from "../../controlCharacters.js";
 import { LlmError } from "../../llm/errors.js";
 import { sameOllamaModel } from "../../llm/providers/ollama.js";
 import type { Queryable } from "../../state/db.js";
@@ -7,15 +8,6 @@ import { type DocumentInfo, DocumentStore, type SectionSummary, type StoredDocum
 import { chunkDocument, tooManyChunks } from "./chunker.js";
 import type { Embedder } from "./embedder.js";
 import { ADDED_PREFIX, contentHash } from "./indexer.js";
-
-/** Whether `text` has a character PostgreSQL cannot store or that no document holds: NUL and the other control characters except tab and line breaks. */
-export function hasControlCharacters(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if ((code < 32 && code !== 9 && code !== 10 && code !== 13) || code === 127) return true;
-  }
-  return false;
-}
 
 /** A request the caller can fix (an unknown section, a document over a cap); the message says how. */
 export class DocsError extends Error {
