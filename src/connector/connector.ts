@@ -27,6 +27,8 @@ export type TokenCheck = { ok: true; clientId: string } | { ok: false; reason: "
 
 /** Client ID metadata documents fetched at most this often (the server must not become anyone's fetcher). */
 const METADATA_FETCHES_PER_MINUTE = 30;
+/** And at most this often for one address, so that one cannot use up everyone's budget. */
+const METADATA_FETCHES_PER_ADDRESS_PER_MINUTE = 5;
 /** What an opaque token of ours looks like; anything else is refused without a lookup. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{20,256}$/;
 
@@ -44,6 +46,7 @@ export class Connector {
   readonly approvals: ConnectorStore;
   private building: Promise<Built> | undefined;
   private readonly metadataFetches = new RateLimiter(METADATA_FETCHES_PER_MINUTE);
+  private readonly metadataFetchesByAddress = new RateLimiter(METADATA_FETCHES_PER_ADDRESS_PER_MINUTE);
 
   constructor(
     readonly settings: ConnectorSettings,
@@ -138,7 +141,8 @@ export class Connector {
       records: this.records,
       keys: { signing, cookie },
       lifetimes: this.deps.lifetimes ?? LIFETIMES,
-      allowFetch: () => this.metadataFetches.take("all") === 0,
+      // The address the front door found (handOver sets it as X-Forwarded-For): its own budget first.
+      allowFetch: (address) => this.metadataFetchesByAddress.take(address) === 0 && this.metadataFetches.take("all") === 0,
       fetch: this.deps.fetch,
     });
     this.observe(provider);

@@ -19,13 +19,19 @@ export class ConsentPage {
 
   async show(req: IncomingMessage, res: ServerResponse, uid: string, query: string, address: string): Promise<void> {
     const lang = pickLang(req.headers["accept-language"], query);
-    const interaction = await this.interaction(req, res, uid, address);
-    if (!interaction) return sendPage(res, 400, errorHtml(lang, text(lang).expired));
-    await this.form(res, 200, interaction, lang);
+    await clientErrorsAsPage(res, lang, async () => {
+      const interaction = await this.interaction(req, res, uid, address);
+      if (!interaction) return sendPage(res, 400, errorHtml(lang, text(lang).expired));
+      await this.form(res, 200, interaction, lang);
+    });
   }
 
   async submit(req: IncomingMessage, res: ServerResponse, uid: string, query: string, form: URLSearchParams, address: string): Promise<void> {
     const lang = pickLang(req.headers["accept-language"], query);
+    await clientErrorsAsPage(res, lang, () => this.decide(req, res, uid, form, address, lang));
+  }
+
+  private async decide(req: IncomingMessage, res: ServerResponse, uid: string, form: URLSearchParams, address: string, lang: Lang): Promise<void> {
     const t = text(lang);
     const interaction = await this.interaction(req, res, uid, address);
     if (!interaction) return sendPage(res, 400, errorHtml(lang, t.expired));
@@ -116,5 +122,19 @@ export class ConsentPage {
       via: (client as { clientIdMetadataDocument?: boolean } | undefined)?.clientIdMetadataDocument ? "metadata-document" : "registration",
     });
     return grantId;
+  }
+}
+
+/**
+ * oidc-provider's own refusals while the page is built (a client whose metadata document can no
+ * longer be fetched: invalid_client) are the request's problem, not the server's: a 400 page.
+ */
+async function clientErrorsAsPage(res: ServerResponse, lang: Lang, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    if (typeof status !== "number" || status >= 500 || typeof (error as { error?: unknown }).error !== "string") throw error;
+    if (!res.headersSent) sendPage(res, 400, errorHtml(lang, text(lang).clientUnavailable));
   }
 }

@@ -51,6 +51,7 @@ const TEXT = {
     errorTitle: "The connection could not go on",
     errorLead: "Start the connection again from your app (claude.ai, Claude Desktop, ChatGPT). If this keeps happening, the server's log says more.",
     expired: "This approval page has expired, or was opened in another browser. Start the connection again from your app.",
+    clientUnavailable: "This app's details could not be read again (its metadata document may be gone). Start the connection again from your app.",
     forged: "This form was not sent from this server's own page, so nothing was done. Start the connection again from your app.",
   },
   ja: {
@@ -72,6 +73,7 @@ const TEXT = {
     errorTitle: "接続を続けられませんでした",
     errorLead: "アプリ（claude.ai、Claude Desktop、ChatGPT）から接続をやり直してください。繰り返し起きる場合は、サーバーのログに詳細があります。",
     expired: "この承認ページは期限切れか、別のブラウザで開かれました。アプリから接続をやり直してください。",
+    clientUnavailable: "このアプリの情報をもう一度読めませんでした（メタデータ文書がなくなった可能性があります）。アプリから接続をやり直してください。",
     forged: "このフォームはこのサーバー自身のページから送られていないため、何もしていません。アプリから接続をやり直してください。",
   },
 } as const;

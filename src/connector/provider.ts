@@ -48,7 +48,7 @@ export type ProviderParts = {
   keys: { signing: JWK; cookie: string };
   lifetimes: Lifetimes;
   /** Before fetching a client ID metadata document: false refuses the client (a rate, say). */
-  allowFetch: () => boolean;
+  allowFetch: (address: string) => boolean;
   /** Where client ID metadata documents are fetched from (oidc-provider's guarded fetch by default). */
   fetch?: Configuration["fetch"];
 };
@@ -98,9 +98,14 @@ export async function createProvider(parts: ProviderParts): Promise<Provider> {
           return { scope: "mcp", audience: urls.resource, accessTokenTTL: lifetimes.accessTokenS, accessTokenFormat: "opaque" };
         },
       },
-      clientIdMetadataDocument: { enabled: true, ack: "draft-02", allowFetch: async () => parts.allowFetch() },
+      clientIdMetadataDocument: { enabled: true, ack: "draft-02", allowFetch: async (ctx: KoaContextWithOIDC) => parts.allowFetch(ctx.ip) },
     },
     ...(parts.fetch && { fetch: parts.fetch }),
+    // No client here needs pairwise subjects or its own keys: a sector_identifier_uri is never
+    // fetched (a stranger's registration could otherwise make the server download without end),
+    // and every document it may fetch is small.
+    sectorIdentifierUriValidate: () => false,
+    fetchResponseBodyLimits: { "client_id metadata document": 5 * 1024, jwks_uri: 64 * 1024, sector_identifier_uri: 5 * 1024 },
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
     interactions: { url: async (_ctx, interaction) => `${urls.approvePath}${interaction.uid}`, policy: ownerApprovesEveryRequest(interactionPolicy) },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),

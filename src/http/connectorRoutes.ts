@@ -49,11 +49,13 @@ export function connectorRoutes(connector: Connector, parts: McpRouteParts, refu
   const password = new OwnerPassword(connector.settings.ownerPassword, security.authFailuresPerMinute);
   const consent = new ConsentPage(connector, password);
   const perAddress = new RateLimiter(security.rateLimitPerMinute);
-  // Registrations are what a stranger can do without any secret, like a failed login: the same
-  // rate per address (a connector registers once or twice per connection).
-  const registrations = new RateLimiter(security.authFailuresPerMinute);
+  // Registrations and authorization requests are what a stranger can do without any secret, like
+  // a failed login: the same rate per address (a connector registers once or twice per connection,
+  // and a person approves one request at a time). Each authorization request keeps an interaction.
+  const registrations = { limiter: new RateLimiter(security.authFailuresPerMinute), methods: ["POST"] };
+  const authorizations = { limiter: new RateLimiter(security.authFailuresPerMinute), methods: ["GET", "POST"] };
 
-  const open = (methods: string[], maxBody: number, serve: OpenServe, extra?: RateLimiter): Route => ({
+  const open = (methods: string[], maxBody: number, serve: OpenServe, extra?: { limiter: RateLimiter; methods: string[] }): Route => ({
     methods,
     access: "open",
     serve: async (request) => {
@@ -61,7 +63,7 @@ export function connectorRoutes(connector: Connector, parts: McpRouteParts, refu
       const refusal = checkHostAndOrigin(req, security);
       if (refusal) return refuse(res, refusal);
       const address = clientAddress(req, security.clientIpHeader);
-      const waitMs = Math.max(perAddress.take(address), req.method === "POST" ? (extra?.take(address) ?? 0) : 0);
+      const waitMs = Math.max(perAddress.take(address), extra?.methods.includes(req.method ?? "") ? extra.limiter.take(address) : 0);
       if (waitMs > 0)
         return refuse(res, {
           status: 429,
@@ -88,6 +90,7 @@ export function connectorRoutes(connector: Connector, parts: McpRouteParts, refu
 
   const routes = new RouteTable()
     .add(`${connector.urls.mountPath}/oauth/register`, open(["POST", "OPTIONS"], BODY.register, endpoint, registrations))
+    .add(`${connector.urls.mountPath}/oauth/authorize`, open(["GET", "POST", "OPTIONS"], BODY.token, endpoint, authorizations))
     .add(`${connector.urls.mountPath}/oauth/`, open(["GET", "POST", "OPTIONS"], BODY.token, endpoint))
     .add(
       connector.urls.approvePath,

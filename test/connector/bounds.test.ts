@@ -81,6 +81,44 @@ describe("what a stranger can cost the connector's open routes", () => {
     await fresh.shutdown("test over");
   });
 
+  it("takes authorization requests from an address at the rate of failed logins (each keeps an interaction)", async () => {
+    const fresh = await startConnectorServer({ AUTH_FAILURES_PER_MINUTE: "1" });
+    const url = new URL(authorizationUrl(fresh.base, { client_id: "unknown-client", redirect_uri: REDIRECT_URI }));
+    expect((await rawRequest(fresh.http!.port, "GET", `${url.pathname}${url.search}`, {})).status).not.toBe(429);
+    const refused = await rawRequest(fresh.http!.port, "GET", `${url.pathname}${url.search}`, {});
+    expect(refused.status).toBe(429);
+    await fresh.shutdown("test over");
+  });
+
+  it("never fetches a sector_identifier_uri, and fetches metadata documents within a budget per address", async () => {
+    const fetched: string[] = [];
+    const counting = (input: string | URL | Request) => {
+      fetched.push(String(input));
+      return Promise.resolve(new Response("not here", { status: 404 }));
+    };
+    const fresh = await startConnectorServer({ AUTH_FAILURES_PER_MINUTE: "100", CLIENT_IP_HEADER: "fly-client-ip" }, { connectorFetch: counting as never });
+    const port = fresh.http!.port;
+    // A registration naming a document the server would fetch without end, had it fetched it.
+    await rawRequest(
+      port,
+      "POST",
+      "/connector/oauth/register",
+      { ...JSON_HEADERS, "fly-client-ip": "198.51.100.1" },
+      JSON.stringify({ redirect_uris: [REDIRECT_URI], sector_identifier_uri: "https://client.test/sector.json" }),
+    );
+    expect(fetched).toEqual([]);
+    // Client ID metadata documents: five a minute for one address, whatever else it tries; another address still gets its own.
+    const authorize = (address: string, i: number) => {
+      const url = new URL(authorizationUrl(fresh.base, { client_id: `https://client.test/junk-${i}`, redirect_uri: REDIRECT_URI }));
+      return rawRequest(port, "GET", `${url.pathname}${url.search}`, { "fly-client-ip": address });
+    };
+    for (let i = 0; i < 8; i++) await authorize("198.51.100.1", i);
+    expect(fetched).toHaveLength(5);
+    await authorize("198.51.100.2", 99);
+    expect(fetched.at(-1)).toBe("https://client.test/junk-99");
+    await fresh.shutdown("test over");
+  });
+
   it("shows the approval page only to the browser that started the request", async () => {
     const clientServer = await startConnectorServer();
     const client = await register(clientServer.base);
