@@ -16,7 +16,8 @@ export const OWNER_PATH = "/connector/clients";
  */
 export async function serveOwner(req: IncomingMessage, res: ServerResponse, connector: Connector, password: OwnerPassword): Promise<void> {
   const peer = req.socket.remoteAddress ?? "";
-  if (!isLoopbackPeer(peer)) return sendJson(res, 404, { error: `Nothing is served at ${OWNER_PATH}.` });
+  if (!isLoopbackPeer(peer) || PROXY_HEADERS.some((name) => req.headers[name] !== undefined))
+    return sendJson(res, 404, { error: `Nothing is served at ${OWNER_PATH}.` });
   const verdict = password.check(peer, bearerToken(req));
   if (!verdict.ok && !verdict.wrong)
     return sendJson(res, 429, { error: "Too many wrong passwords; wait and try again." }, { "retry-after": String(Math.ceil(verdict.waitMs / 1000)) });
@@ -31,6 +32,9 @@ export async function serveOwner(req: IncomingMessage, res: ServerResponse, conn
   connector.logger.info({ connector: "revoked_by_owner", clientId: revoked.clientId, records: revoked.records }, "connector");
   sendJson(res, 200, { revoked });
 }
+
+/** Headers a proxy adds: a request carrying one came from elsewhere, even over a loopback socket (nginx on the same machine). */
+const PROXY_HEADERS = ["forwarded", "x-forwarded-for", "x-real-ip", "via"];
 
 function isLoopbackPeer(address: string): boolean {
   const bare = address.startsWith("::ffff:") && isIPv4(address.slice(7)) ? address.slice(7) : address;

@@ -180,6 +180,11 @@ describe("the owner's list of connected clients", () => {
     expect(((await listed.json()) as { clients: Array<{ clientId: string }> }).clients.map((c) => c.clientId)).toContain(client.client_id);
     expect((await owner()).status).toBe(401);
     expect((await owner(STATIC_TOKEN)).status).toBe(401);
+    // Through a proxy on this machine (loopback socket, a proxy's header): as from outside.
+    for (const header of ["x-forwarded-for", "forwarded", "x-real-ip", "via"]) {
+      const proxied = await fetch(`${server.base}/connector/clients`, { headers: { authorization: `Bearer ${OWNER_PASSWORD}`, [header]: "203.0.113.9" } });
+      expect(proxied.status, header).toBe(404);
+    }
     const outside = Object.values(networkInterfaces())
       .flat()
       .find((address) => address?.family === "IPv4" && !address.internal)?.address;
