@@ -22,9 +22,13 @@ export function freshDataDirSync(): string {
   return dir;
 }
 
+/**
+ * Where templates are kept: the temp directory, or MCP_LAB_TEMPLATE_ROOT when the test suite has
+ * moved the temp directory into one it removes at the end (the template outlives a run).
+ */
 function templatePath(): string {
   const schema = createHash("sha256").update(JSON.stringify(MIGRATIONS)).digest("hex").slice(0, 12);
-  return join(tmpdir(), `mcp-lab-pglite-template-${schema}`);
+  return join(process.env.MCP_LAB_TEMPLATE_ROOT || tmpdir(), `mcp-lab-pglite-template-${schema}`);
 }
 
 export function removeDataDir(dir: string): void {
@@ -38,7 +42,7 @@ export function templateDir(): Promise<string> {
     const dir = templatePath();
     if (existsSync(join(dir, "PG_VERSION"))) return dir;
     // Built aside and renamed into place, so a parallel worker never copies half a template.
-    const building = mkdtempSync(join(tmpdir(), "mcp-lab-pglite-building-"));
+    const building = mkdtempSync(join(process.env.MCP_LAB_TEMPLATE_ROOT || tmpdir(), "mcp-lab-pglite-building-"));
     const db = await openPglite(building);
     await migrate(db);
     await db.close();
