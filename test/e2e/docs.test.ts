@@ -142,7 +142,7 @@ describe("your documents through MCP", () => {
     const sources = answered.structuredContent!.sources as Array<{ number: number; cited: boolean; title: string }>;
     expect(sources[0]).toMatchObject({ number: 1, cited: true, title: "Error codes" });
     expect(sources.slice(1).every((s) => !s.cited)).toBe(true);
-    const sent = ollama.requests.filter((r) => r.path === "/api/chat").at(-1)!.body as {
+    const sent = ollama.chats().at(-1)!.body as {
       messages: Array<{ role: string; content: string }>;
       options?: { temperature?: number };
     };

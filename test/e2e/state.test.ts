@@ -8,8 +8,7 @@ import { callTool, connectClient, startTestServer } from "../support/server.js";
 import { collect, spawnServer } from "../support/spawn.js";
 import { freshDataDir, removeDataDir } from "../support/state.js";
 
-const sentMessages = (ollama: OllamaStandIn) =>
-  (ollama.requests.filter((r) => r.path === "/api/chat").at(-1)!.body as { messages: Array<{ content: string }> }).messages.map((m) => m.content);
+const sentMessages = (ollama: OllamaStandIn) => (ollama.chats().at(-1)!.body as { messages: Array<{ content: string }> }).messages.map((m) => m.content);
 
 describe("state that lasts", () => {
   let ollama: OllamaStandIn;

@@ -35,11 +35,11 @@ export function handedOff(result: ToolResult & { text: string }): string {
   return id as string;
 }
 
-export const chatRequests = (ollama: OllamaStandIn) => ollama.requests.filter((r) => r.path === "/api/chat").map((r) => r.body as ChatCall);
+export const chatRequests = (ollama: OllamaStandIn) => ollama.chats().map((r) => r.body as ChatCall);
 
 /** Waits until the stand-in has seen the model request for `prompt` closed by the server (bounded: a hang fails). */
 export async function untilAborted(ollama: OllamaStandIn, prompt: string, timeoutMs = HANG_GUARD_MS): Promise<void> {
-  const request = () => ollama.requests.find((r) => r.path === "/api/chat" && lastUserMessage(r.body as ChatCall) === prompt);
+  const request = () => ollama.chats().find((r) => lastUserMessage(r.body as ChatCall) === prompt);
   await until(() => request()?.abortedAt !== undefined, `the model request for "${prompt}" to be aborted`, timeoutMs);
 }
 
